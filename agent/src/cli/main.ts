@@ -1,0 +1,40 @@
+/**
+ * aria-agent entry point. The only place that prints errors and sets the exit code: commands
+ * throw CLIError (or anything else, reported as an internal error) and return normally.
+ */
+import { parseArgs } from "node:util";
+import { CLIError } from "./cli-error.ts";
+
+const USAGE = `usage: aria-agent <command> [options]
+
+commands:
+  start --coordinator <url> --model <path|id>   serve a model to a coordinator
+        [--max-sessions N] [--cache-dir DIR] [--config-dir DIR]
+
+the built-in model id is aria-tiny-random (random weights: it produces random text)`;
+
+const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
+  start: () => import("./commands/start.ts"),
+};
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args: argv.slice(0, 1), allowPositionals: true, strict: false });
+  const name = positionals[0];
+  if (!name || name === "help" || name === "--help" || name === "-h") {
+    console.log(USAGE);
+    return;
+  }
+  const load = COMMANDS[name];
+  if (!load) throw new CLIError(`unknown command '${name}' (try: aria-agent help)`, "unknown_command", 2);
+  await (await load()).run(argv.slice(1));
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof CLIError) {
+    console.error(`aria-agent: ${err.message}`);
+    process.exit(err.exitCode);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`aria-agent: internal error: ${message}`);
+  process.exit(70);
+});

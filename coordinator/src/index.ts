@@ -1,0 +1,20 @@
+/** The coordinator Worker: mounts the routes and exports the Swarm Durable Object. */
+import { Hono } from "hono";
+import type { AppEnv } from "./env.ts";
+import { handleError, handleNotFound } from "./errors.ts";
+import { agents } from "./routes/agents.ts";
+import { chat } from "./routes/chat.ts";
+import { health } from "./routes/health.ts";
+import { modelsRoute } from "./routes/models.ts";
+
+export { Swarm } from "./swarm/swarm.ts";
+
+const app = new Hono<AppEnv>();
+app.route("/", health);
+app.route("/v1", chat);
+app.route("/v1", modelsRoute);
+app.route("/v1", agents);
+app.onError(handleError);
+app.notFound(handleNotFound);
+
+export default app satisfies ExportedHandler<Env>;

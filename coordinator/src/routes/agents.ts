@@ -1,0 +1,13 @@
+/** GET /v1/agents/connect — agents dial out here; the WebSocket is handed to the Swarm. */
+import { Hono } from "hono";
+import { type AppEnv, swarmStub } from "../env.ts";
+import { ApiError } from "../errors.ts";
+
+export const agents = new Hono<AppEnv>();
+
+agents.get("/agents/connect", async (c) => {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new ApiError(426, "invalid_request_error", "upgrade_required", "This endpoint takes a WebSocket upgrade from aria-agent.");
+  }
+  return swarmStub(c.env).fetch(c.req.raw);
+});

@@ -1,0 +1,44 @@
+/**
+ * What the Swarm remembers about each agent socket, stored as the socket's hibernation
+ * attachment (so it survives the Durable Object being evicted between messages).
+ */
+import type { ModelShard } from "../../../shared/protocol/messages.ts";
+
+export type SocketAttachment =
+  | { state: "challenged"; nonce: string; connectedAt: number }
+  | {
+      state: "ready";
+      nodeId: string;
+      agentVersion: string;
+      models: ModelShard[];
+      maxSessions: number;
+      connectedAt: number;
+    };
+
+export function attachmentOf(ws: WebSocket): SocketAttachment | null {
+  return (ws.deserializeAttachment() as SocketAttachment | null) ?? null;
+}
+
+/** True when the shard covers every layer of its model, so one agent can serve it alone. */
+export function coversWholeModel(shard: ModelShard): boolean {
+  return shard.layerBegin === 0 && shard.layerEnd === shard.nLayers;
+}
+
+/** Close a socket, ignoring the error thrown when it is already closed. */
+export function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason.slice(0, 120));
+  } catch {
+    // already closed
+  }
+}
+
+/** Send a frame, reporting failure instead of throwing (the peer may be gone). */
+export function sendQuietly(ws: WebSocket, frame: string): boolean {
+  try {
+    ws.send(frame);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,87 @@
+// `npm start`: build the kernels if needed, start the coordinator (wrangler dev, local D1) and
+// one agent serving the built-in model, then print how to call it. Ctrl-C stops everything.
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ROOT, startAgent, startCoordinator, stopGroup, waitForModel } from "./local-network.mjs";
+
+const BUILTIN_MODEL = "aria-tiny-random";
+
+function fail(message) {
+  console.error(`npm start: ${message}`);
+  process.exit(1);
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { port: { type: "string", default: "8787" }, model: { type: "string", default: BUILTIN_MODEL } },
+  }));
+} catch (err) {
+  fail(err.message);
+}
+const port = Number(values.port);
+if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`--port must be a TCP port, got '${values.port}'`);
+
+const build = spawnSync(process.execPath, [join(ROOT, "scripts", "build-kernels.mjs")], { stdio: "inherit" });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+// Local state lives in .aria/: the API key, the D1/Durable Object state, the agent's node key.
+const stateDir = join(ROOT, ".aria");
+mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+const keyFile = join(stateDir, "local-api-key");
+if (!existsSync(keyFile)) writeFileSync(keyFile, `aria-local-${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
+const apiKey = readFileSync(keyFile, "utf8").trim();
+
+const children = [];
+let stopping = false;
+async function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  await Promise.all(children.map((c) => stopGroup(c)));
+  process.exit(code);
+}
+process.on("SIGINT", () => stopAll(0));
+process.on("SIGTERM", () => stopAll(0));
+
+const log = (prefix) => (line) => {
+  if (line.trim()) console.error(`${prefix} ${line}`);
+};
+
+try {
+  console.error(`starting the coordinator on 127.0.0.1:${port} …`);
+  const coordinator = await startCoordinator({ port, persistDir: join(stateDir, "wrangler"), apiKey, onLine: log("[coordinator]") });
+  children.push(coordinator.child);
+  coordinator.child.on("exit", (code) => {
+    if (!stopping) {
+      console.error(`the coordinator exited (${code}); stopping`);
+      stopAll(1);
+    }
+  });
+  console.error(`starting an agent with model ${values.model} …`);
+  const agent = startAgent({ coordinator: coordinator.url, model: values.model, configDir: join(stateDir, "agent"), onLine: log("") });
+  children.push(agent);
+  agent.on("exit", (code) => {
+    if (!stopping) {
+      console.error(`the agent exited (${code}); stopping`);
+      stopAll(1);
+    }
+  });
+  await waitForModel(coordinator.url, apiKey, values.model, { timeoutMs: 120_000, process: agent });
+
+  const base = `${coordinator.url}/v1`;
+  console.log(`\nARIA is running. Paste these two lines into a shell:\n`);
+  console.log(`OPENAI_BASE_URL=${base}`);
+  console.log(`OPENAI_API_KEY=${apiKey}`);
+  console.log(`\nthen try:\n`);
+  console.log(`curl -s "$OPENAI_BASE_URL/chat/completions" \\
+  -H "Authorization: Bearer $OPENAI_API_KEY" -H "Content-Type: application/json" \\
+  -d '{"model": "${values.model}", "messages": [{"role": "user", "content": "Hello!"}], "max_tokens": 32}'`);
+  console.log(`\n(${values.model === BUILTIN_MODEL ? "the built-in model has random weights, so it answers with random text; " : ""}Ctrl-C stops everything)`);
+} catch (err) {
+  console.error(`npm start: ${err.message}`);
+  await stopAll(1);
+}

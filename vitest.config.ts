@@ -1,0 +1,39 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // Coordinator unit and integration tests, inside workerd with local D1 and the Swarm DO.
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ARIA_API_KEYS: "test-key-1,test-key-2",
+                TEST_MIGRATIONS: await readD1Migrations("./coordinator/migrations"),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "coordinator",
+          include: ["coordinator/**/*.test.ts"],
+          setupFiles: ["./coordinator/test/apply-migrations.ts"],
+        },
+      },
+      {
+        // End to end: wrangler dev (workerd) + real Bun agent processes + the openai client.
+        test: {
+          name: "e2e",
+          include: ["tests/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
