@@ -62,6 +62,36 @@ describe("relaying a completion", () => {
     agent.ws.close();
   });
 
+  test("stream: true relays each token as its own SSE chunk, then usage and [DONE]", async () => {
+    const agent = await ScriptedAgent.connect();
+    await agent.login("stream-model");
+    const pending = chat({ model: "stream-model", messages: [{ role: "user", content: "hi" }], stream: true, stream_options: { include_usage: true } });
+    const generate = await agent.next();
+    if (generate.type !== "generate") throw new Error("expected generate");
+    const res = await pending;
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    // The role chunk arrives before any token exists: the stream is live, not buffered.
+    expect((await reader.read()).value).toContain('"role":"assistant"');
+    const { requestId } = generate;
+    agent.send({ type: "token", requestId, index: 0, tokenId: 5, text: "a" });
+    agent.send({ type: "token", requestId, index: 1, tokenId: 6, text: "b" });
+    agent.send({ type: "done", requestId, finishReason: "length", tail: "", promptTokens: 3, completionTokens: 2, promptSha256: "00".repeat(32), outputSha256: "11".repeat(32) });
+    let text = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    const events = text.split("\n\n").filter((e) => e.startsWith("data: ")).map((e) => e.slice(6));
+    expect(events.at(-1)).toBe("[DONE]");
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
+    expect(chunks.map((c) => c.choices[0]?.delta?.content).filter((c) => c)).toEqual(["a", "b"]);
+    expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0].finish_reason).toBe("length");
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } });
+    agent.ws.close();
+  });
+
   test("an agent that disconnects mid-request gives an error and no ledger row", async () => {
     const agent = await ScriptedAgent.connect();
     await agent.login("drop-model");

@@ -1,0 +1,24 @@
+import type { ChildProcess } from "node:child_process";
+
+export const ROOT: string;
+export function freePort(): Promise<number>;
+export function waitFor<T>(what: string, check: () => Promise<T> | T, opts?: { timeoutMs?: number; intervalMs?: number; process?: ChildProcess }): Promise<T>;
+export function stopGroup(child: ChildProcess | undefined, graceMs?: number): Promise<void>;
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void;
+export function applyMigrations(persistDir: string): void;
+export function startCoordinator(opts: {
+  port: number;
+  persistDir: string;
+  apiKey: string;
+  onLine?: (line: string) => void;
+  timeoutMs?: number;
+}): Promise<{ url: string; child: ChildProcess }>;
+export function startAgent(opts: {
+  coordinator: string;
+  model: string;
+  configDir: string;
+  cacheDir?: string;
+  extraArgs?: string[];
+  onLine?: (line: string) => void;
+}): ChildProcess;
+export function waitForModel(url: string, apiKey: string, modelId: string, opts?: { timeoutMs?: number; process?: ChildProcess }): Promise<unknown>;
