@@ -45,7 +45,7 @@ export async function runGeneration(model: LoadedModel, request: GenerateMessage
   const random = seededRandom(seed ?? Math.floor(Math.random() * 2 ** 32));
   const session = model.native.createSession(0, model.native.info.nLayer, prompt.length + budget);
   try {
-    let hidden = new Float32Array(0);
+    let hidden: Float32Array = new Float32Array(0);
     for (let pos = 0; pos < prompt.length; pos += PREFILL_CHUNK) {
       const chunk = prompt.slice(pos, pos + PREFILL_CHUNK);
       hidden = session.forward(model.native.embed(chunk), chunk.length, pos);
@@ -53,7 +53,7 @@ export async function runGeneration(model: LoadedModel, request: GenerateMessage
       if (sink.cancelled()) return;
     }
     const nEmbd = model.native.info.nEmbd;
-    let last = hidden.subarray(hidden.length - nEmbd);
+    let last: Float32Array = hidden.subarray(hidden.length - nEmbd);
     const text = model.textStream();
     const stopper = new StopMatcher(stop);
     const output: number[] = [];

@@ -1,0 +1,77 @@
+/**
+ * A model the agent serves: the native weights plus what the GGUF says about text — tokenizer,
+ * chat template, end-of-generation ids — and the file's content hash (the model's identity on
+ * the network).
+ */
+import type { ChatMessage } from "../../../shared/protocol/messages.ts";
+import { BpeTokenizer, TokenTextStream, chatTemplateOf, renderChat } from "../../../shared/tokenizer/index.ts";
+import type { Kernels, NativeModel } from "../kernels/engine.ts";
+import { readGgufHeaderFile } from "../model/gguf-file.ts";
+
+/** SHA-256 (hex) of a file, streamed. */
+export async function sha256File(path: string): Promise<string> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  const reader = Bun.file(path).stream().getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    hasher.update(value);
+  }
+  return hasher.digest("hex");
+}
+
+export class LoadedModel {
+  private constructor(
+    readonly id: string,
+    readonly path: string,
+    readonly sha256: string,
+    readonly native: NativeModel,
+    readonly tokenizer: BpeTokenizer,
+    private readonly chatTemplate: string,
+  ) {}
+
+  static async load(kernels: Kernels, id: string, path: string): Promise<LoadedModel> {
+    const { file } = await readGgufHeaderFile(path);
+    const tokenizer = BpeTokenizer.fromGguf(file.metadata);
+    const native = kernels.loadModel(path);
+    if (tokenizer.vocabSize !== native.info.nVocab) {
+      native.close();
+      throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the embedding has ${native.info.nVocab} rows`);
+    }
+    return new LoadedModel(id, path, await sha256File(path), native, tokenizer, chatTemplateOf(file.metadata));
+  }
+
+  /** Longest sequence (prompt + output) a request may use. */
+  get contextLimit(): number {
+    return this.native.info.nCtxTrain;
+  }
+
+  /** The prompt's token ids: chat template, special tokens parsed, BOS added once if the file wants it. */
+  promptTokens(messages: readonly ChatMessage[]): number[] {
+    const tok = this.tokenizer;
+    const text = renderChat(
+      this.chatTemplate,
+      messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: m.content })),
+      {
+        bosToken: tok.bosId === undefined ? "" : tok.tokenText(tok.bosId),
+        eosToken: tok.eosId === undefined ? "" : tok.tokenText(tok.eosId),
+        addGenerationPrompt: true,
+      },
+    );
+    const ids = tok.encode(text, { parseSpecial: true, addBos: false });
+    if (tok.addBos && tok.bosId !== undefined && ids[0] !== tok.bosId) ids.unshift(tok.bosId);
+    return ids;
+  }
+
+  isEndOfGeneration(id: number): boolean {
+    return this.tokenizer.eosIds.has(id);
+  }
+
+  textStream(): TokenTextStream {
+    return new TokenTextStream(this.tokenizer);
+  }
+
+  close(): void {
+    this.native.close();
+  }
+}
