@@ -4,9 +4,10 @@
  * the network).
  */
 import type { ChatMessage } from "../../../shared/protocol/messages.ts";
-import { BpeTokenizer, TokenTextStream, chatTemplateOf, renderChat } from "../../../shared/tokenizer/index.ts";
+import { BpeTokenizer, TokenTextStream, chatTemplateOf } from "../../../shared/tokenizer/index.ts";
 import type { Kernels, NativeModel } from "../kernels/engine.ts";
 import { readGgufHeaderFile } from "../model/gguf-file.ts";
+import { chatPromptTokens } from "./chat-prompt.ts";
 
 /** SHA-256 (hex) of a file, streamed. */
 export async function sha256File(path: string): Promise<string> {
@@ -46,21 +47,9 @@ export class LoadedModel {
     return this.native.info.nCtxTrain;
   }
 
-  /** The prompt's token ids: chat template, special tokens parsed, BOS added once if the file wants it. */
+  /** The prompt's token ids for a chat (see chatPromptTokens). */
   promptTokens(messages: readonly ChatMessage[]): number[] {
-    const tok = this.tokenizer;
-    const text = renderChat(
-      this.chatTemplate,
-      messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: m.content })),
-      {
-        bosToken: tok.bosId === undefined ? "" : tok.tokenText(tok.bosId),
-        eosToken: tok.eosId === undefined ? "" : tok.tokenText(tok.eosId),
-        addGenerationPrompt: true,
-      },
-    );
-    const ids = tok.encode(text, { parseSpecial: true, addBos: false });
-    if (tok.addBos && tok.bosId !== undefined && ids[0] !== tok.bosId) ids.unshift(tok.bosId);
-    return ids;
+    return chatPromptTokens(this.tokenizer, this.chatTemplate, messages);
   }
 
   isEndOfGeneration(id: number): boolean {

@@ -1,0 +1,39 @@
+/**
+ * What a greedy completion of the built-in model must be, computed without the native kernels:
+ * the independent float reference forward pass (tests/reference) over the same prompt tokens.
+ */
+import { readFile } from "node:fs/promises";
+import { chatPromptTokens } from "../../agent/src/serve/chat-prompt.ts";
+import { readGguf } from "../../shared/gguf/reader.ts";
+import { BpeTokenizer, chatTemplateOf } from "../../shared/tokenizer/index.ts";
+import { ReferenceModel } from "../reference/bitnet-reference.ts";
+
+export interface ExpectedCompletion {
+  promptTokens: number;
+  completionTokens: number;
+  content: string;
+  finishReason: "stop" | "length";
+}
+
+export async function expectedGreedyCompletion(modelPath: string, messages: { role: "user" | "system"; content: string }[], maxTokens: number): Promise<ExpectedCompletion> {
+  const bytes = new Uint8Array(await readFile(modelPath));
+  const file = readGguf(bytes, { fileSize: bytes.length });
+  const tokenizer = BpeTokenizer.fromGguf(file.metadata);
+  const prompt = chatPromptTokens(tokenizer, chatTemplateOf(file.metadata), messages);
+  const model = new ReferenceModel(bytes);
+  let logits = new Float64Array(0);
+  for (const t of prompt) logits = model.step(t);
+  const out: number[] = [];
+  let finishReason: "stop" | "length" = "length";
+  while (out.length < maxTokens) {
+    let best = 0;
+    for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
+    if (tokenizer.eosIds.has(best)) {
+      finishReason = "stop";
+      break;
+    }
+    out.push(best);
+    if (out.length < maxTokens) logits = model.step(best);
+  }
+  return { promptTokens: prompt.length, completionTokens: out.length, content: tokenizer.decode(out), finishReason };
+}
