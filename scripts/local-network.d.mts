@@ -2,7 +2,11 @@ import type { ChildProcess } from "node:child_process";
 
 export const ROOT: string;
 export function freePort(): Promise<number>;
-export function waitFor<T>(what: string, check: () => Promise<T> | T, opts?: { timeoutMs?: number; intervalMs?: number; process?: ChildProcess }): Promise<T>;
+export function waitFor<T>(
+  what: string,
+  check: () => Promise<T> | T,
+  opts?: { timeoutMs?: number; intervalMs?: number; process?: ChildProcess },
+): Promise<T>;
 export function stopGroup(child: ChildProcess | undefined, graceMs?: number): Promise<void>;
 export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void;
 export function applyMigrations(persistDir: string): void;
@@ -21,4 +25,9 @@ export function startAgent(opts: {
   extraArgs?: string[];
   onLine?: (line: string) => void;
 }): ChildProcess;
-export function waitForModel(url: string, apiKey: string, modelId: string, opts?: { timeoutMs?: number; process?: ChildProcess }): Promise<unknown>;
+export function waitForModel(
+  url: string,
+  apiKey: string,
+  modelId: string,
+  opts?: { timeoutMs?: number; process?: ChildProcess },
+): Promise<unknown>;

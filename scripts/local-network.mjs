@@ -108,13 +108,19 @@ export async function startCoordinator({ port, persistDir, apiKey, onLine, timeo
     join(BIN, "wrangler"),
     [
       "dev",
-      "--ip", "127.0.0.1",
-      "--port", String(port),
-      "--inspector-port", String(inspectorPort),
-      "--persist-to", persistDir,
-      "--var", `ARIA_API_KEYS:${apiKey}`,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      persistDir,
+      "--var",
+      `ARIA_API_KEYS:${apiKey}`,
       "--show-interactive-dev-session=false",
-      "--log-level", "warn",
+      "--log-level",
+      "warn",
     ],
     { env: WRANGLER_ENV, onLine },
   );
@@ -125,7 +131,16 @@ export async function startCoordinator({ port, persistDir, apiKey, onLine, timeo
 
 /** Start one agent (`aria-agent start`) as a Bun process. Returns the child. */
 export function startAgent({ coordinator, model, configDir, cacheDir, extraArgs = [], onLine }) {
-  const args = [join(ROOT, "agent", "bin", "aria-agent.ts"), "start", "--coordinator", coordinator, "--model", model, "--config-dir", configDir];
+  const args = [
+    join(ROOT, "agent", "bin", "aria-agent.ts"),
+    "start",
+    "--coordinator",
+    coordinator,
+    "--model",
+    model,
+    "--config-dir",
+    configDir,
+  ];
   if (cacheDir) args.push("--cache-dir", cacheDir);
   return spawnGroup(join(BIN, "bun"), [...args, ...extraArgs], { onLine });
 }

@@ -80,7 +80,9 @@ try {
   console.log(`curl -s "$OPENAI_BASE_URL/chat/completions" \\
   -H "Authorization: Bearer $OPENAI_API_KEY" -H "Content-Type: application/json" \\
   -d '{"model": "${values.model}", "messages": [{"role": "user", "content": "Hello!"}], "max_tokens": 32}'`);
-  console.log(`\n(${values.model === BUILTIN_MODEL ? "the built-in model has random weights, so it answers with random text; " : ""}Ctrl-C stops everything)`);
+  console.log(
+    `\n(${values.model === BUILTIN_MODEL ? "the built-in model has random weights, so it answers with random text; " : ""}Ctrl-C stops everything)`,
+  );
 } catch (err) {
   console.error(`npm start: ${err.message}`);
   await stopAll(1);

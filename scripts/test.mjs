@@ -23,7 +23,11 @@ for (const [name, command, args] of steps) {
   if (only.length > 0 && !only.some((o) => name.includes(o))) continue;
   console.log(`\n▶ ${name}`);
   const started = Date.now();
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
+  const result = spawnSync(command, args, {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+  });
   if (result.error) {
     console.error(`npm test: ${name}: cannot run ${command}: ${result.error.message}`);
     process.exit(1);

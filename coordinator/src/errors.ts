@@ -5,12 +5,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-export type OpenAIErrorType =
-  | "invalid_request_error"
-  | "authentication_error"
-  | "not_found_error"
-  | "server_error"
-  | "service_unavailable";
+export type OpenAIErrorType = "invalid_request_error" | "authentication_error" | "not_found_error" | "server_error" | "service_unavailable";
 
 /** An error the API reports to its caller as is. Example: `throw new ApiError(404, "not_found_error", "model_not_found", "…")`. */
 export class ApiError extends Error {

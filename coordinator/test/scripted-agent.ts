@@ -5,7 +5,7 @@
  */
 import { SELF } from "cloudflare:test";
 import { publicKeyHex, randomSecretKey, signHex } from "../../shared/crypto/ed25519.ts";
-import { type AgentMessage, type CoordinatorMessage, PROTOCOL_VERSION, authMessage } from "../../shared/protocol/messages.ts";
+import { type AgentMessage, authMessage, type CoordinatorMessage, PROTOCOL_VERSION } from "../../shared/protocol/messages.ts";
 
 export class ScriptedAgent {
   private queue: CoordinatorMessage[] = [];

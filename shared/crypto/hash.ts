@@ -10,6 +10,6 @@ export async function sha256Hex(data: Uint8Array): Promise<string> {
 export function sha256OfTokens(ids: readonly number[]): Promise<string> {
   const bytes = new Uint8Array(ids.length * 4);
   const view = new DataView(bytes.buffer);
-  ids.forEach((id, i) => view.setUint32(i * 4, id, true));
+  for (let i = 0; i < ids.length; i++) view.setUint32(i * 4, ids[i]!, true);
   return sha256Hex(bytes);
 }

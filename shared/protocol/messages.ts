@@ -12,8 +12,7 @@ export const PROTOCOL_VERSION = "aria/1";
 export const PING_FRAME = '{"type":"ping"}';
 export const PONG_FRAME = '{"type":"pong"}';
 
-const hex = (bytes: number) =>
-  z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes of lowercase hex`);
+const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes of lowercase hex`);
 
 /** A model an agent holds: which layers of it, and the file's content hash. */
 export const ModelShardSchema = z.object({
@@ -124,13 +123,7 @@ export const FailedSchema = z.object({
 });
 export const PingSchema = z.object({ type: z.literal("ping") });
 
-export const AgentMessageSchema = z.discriminatedUnion("type", [
-  HelloSchema,
-  TokenSchema,
-  DoneSchema,
-  FailedSchema,
-  PingSchema,
-]);
+export const AgentMessageSchema = z.discriminatedUnion("type", [HelloSchema, TokenSchema, DoneSchema, FailedSchema, PingSchema]);
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 export type HelloMessage = z.infer<typeof HelloSchema>;
 export type TokenMessage = z.infer<typeof TokenSchema>;
@@ -143,10 +136,7 @@ export function authMessage(nonceHex: string): Uint8Array {
 }
 
 /** Parse a text frame into a message of the given schema, or return an error string. */
-export function parseFrame<T>(
-  schema: z.ZodType<T>,
-  data: string,
-): { ok: true; message: T } | { ok: false; error: string } {
+export function parseFrame<T>(schema: z.ZodType<T>, data: string): { ok: true; message: T } | { ok: false; error: string } {
   let json: unknown;
   try {
     json = JSON.parse(data);

@@ -2,15 +2,16 @@
  * End to end: the coordinator under wrangler dev (workerd, local D1), a real aria-agent process
  * running the native kernels, and the official openai client.
  */
-import { spawnSync } from "node:child_process";
+
 import type { ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ROOT, freePort, startAgent, startCoordinator, stopGroup, waitFor, waitForModel } from "../../scripts/local-network.mjs";
+import { freePort, ROOT, startAgent, startCoordinator, stopGroup, waitFor, waitForModel } from "../../scripts/local-network.mjs";
 import { type ExpectedCompletion, expectedGreedyCompletion } from "../support/expected-output.ts";
 
 const MODEL = "aria-tiny-random";
@@ -42,7 +43,13 @@ beforeAll(async () => {
   port = await freePort();
   apiKey = `test-${randomBytes(8).toString("hex")}`;
   coordinator = await startCoordinator({ port, persistDir: join(dir, "wrangler"), apiKey, onLine: collect });
-  agent = startAgent({ coordinator: coordinator.url, model: MODEL, configDir: join(dir, "agent"), cacheDir: join(dir, "cache"), onLine: collect });
+  agent = startAgent({
+    coordinator: coordinator.url,
+    model: MODEL,
+    configDir: join(dir, "agent"),
+    cacheDir: join(dir, "cache"),
+    onLine: collect,
+  });
   await waitForModel(coordinator.url, apiKey, MODEL, { process: agent });
   client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey, maxRetries: 0 });
   expected = await expectedGreedyCompletion(join(dir, "cache", "models", `${MODEL}.gguf`), MESSAGES, MAX_TOKENS);
@@ -101,15 +108,27 @@ describe("one agent serving the built-in model", () => {
     const [a, b] = [await ask(), await ask()];
     expect(a.choices[0]?.message.content).toBe(b.choices[0]?.message.content);
     const stopAt = expected.content.slice(3, 6);
-    const cut = await client.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: MAX_TOKENS, temperature: 0, stop: [stopAt] });
+    const cut = await client.chat.completions.create({
+      model: MODEL,
+      messages: MESSAGES,
+      max_tokens: MAX_TOKENS,
+      temperature: 0,
+      stop: [stopAt],
+    });
     expect(cut.choices[0]?.message.content).toBe(expected.content.slice(0, expected.content.indexOf(stopAt)));
     expect(cut.choices[0]?.finish_reason).toBe("stop");
   });
 
   test("API errors come back in the OpenAI format through the real stack", async () => {
     const bad = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey: "wrong", maxRetries: 0 });
-    await expect(bad.chat.completions.create({ model: MODEL, messages: MESSAGES })).rejects.toMatchObject({ status: 401, code: "invalid_api_key" });
-    await expect(client.chat.completions.create({ model: "no-such-model", messages: MESSAGES })).rejects.toMatchObject({ status: 404, code: "model_not_found" });
+    await expect(bad.chat.completions.create({ model: MODEL, messages: MESSAGES })).rejects.toMatchObject({
+      status: 401,
+      code: "invalid_api_key",
+    });
+    await expect(client.chat.completions.create({ model: "no-such-model", messages: MESSAGES })).rejects.toMatchObject({
+      status: 404,
+      code: "model_not_found",
+    });
     const malformed = await fetch(`${coordinator.url}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
@@ -145,6 +164,9 @@ describe("one agent serving the built-in model", () => {
   test("without an agent the known model answers 503", async () => {
     await stopGroup(agent);
     await waitFor("the agent to be gone", async () => (await client.models.list()).data.length === 0, { timeoutMs: 30_000 });
-    await expect(client.chat.completions.create({ model: MODEL, messages: MESSAGES })).rejects.toMatchObject({ status: 503, code: "no_agent" });
+    await expect(client.chat.completions.create({ model: MODEL, messages: MESSAGES })).rejects.toMatchObject({
+      status: 503,
+      code: "no_agent",
+    });
   });
 });

@@ -15,13 +15,17 @@ export interface ExpectedCompletion {
   finishReason: "stop" | "length";
 }
 
-export async function expectedGreedyCompletion(modelPath: string, messages: { role: "user" | "system"; content: string }[], maxTokens: number): Promise<ExpectedCompletion> {
+export async function expectedGreedyCompletion(
+  modelPath: string,
+  messages: { role: "user" | "system"; content: string }[],
+  maxTokens: number,
+): Promise<ExpectedCompletion> {
   const bytes = new Uint8Array(await readFile(modelPath));
   const file = readGguf(bytes, { fileSize: bytes.length });
   const tokenizer = BpeTokenizer.fromGguf(file.metadata);
   const prompt = chatPromptTokens(tokenizer, chatTemplateOf(file.metadata), messages);
   const model = new ReferenceModel(bytes);
-  let logits = new Float64Array(0);
+  let logits: Float64Array = new Float64Array(0);
   for (const t of prompt) logits = model.step(t);
   const out: number[] = [];
   let finishReason: "stop" | "length" = "length";

@@ -28,7 +28,8 @@ export async function loadOrCreateIdentity(configDir: string): Promise<NodeIdent
     const mode = statSync(path).mode & 0o777;
     if ((mode & 0o077) !== 0) chmodSync(path, 0o600); // never leave a secret readable by others
     const text = readFileSync(path, "utf8").trim();
-    if (!/^[0-9a-f]{64}$/.test(text)) throw new CLIError(`node key ${path} is corrupt (expected 64 hex digits); move it away to make a new one`, "bad_node_key");
+    if (!/^[0-9a-f]{64}$/.test(text))
+      throw new CLIError(`node key ${path} is corrupt (expected 64 hex digits); move it away to make a new one`, "bad_node_key");
     const secretKey = fromHex(text);
     return { secretKey, nodeId: await publicKeyHex(secretKey), path };
   }

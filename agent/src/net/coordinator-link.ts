@@ -6,12 +6,12 @@
 import { signHex } from "../../../shared/crypto/ed25519.ts";
 import {
   type AgentMessage,
+  authMessage,
   CoordinatorMessageSchema,
   type GenerateMessage,
   type HelloMessage,
   PING_FRAME,
   PROTOCOL_VERSION,
-  authMessage,
   parseFrame,
 } from "../../../shared/protocol/messages.ts";
 import { backoffDelay } from "./backoff.ts";
@@ -100,7 +100,13 @@ export class CoordinatorLink {
           this.opts.log(`coordinator speaks ${message.protocol}, this agent ${PROTOCOL_VERSION}`);
         }
         const signature = await signHex(authMessage(message.nonce), this.opts.secretKey);
-        const hello: HelloMessage = { type: "hello", protocol: PROTOCOL_VERSION, nodeId: this.opts.nodeId, signature, ...this.opts.announce };
+        const hello: HelloMessage = {
+          type: "hello",
+          protocol: PROTOCOL_VERSION,
+          nodeId: this.opts.nodeId,
+          signature,
+          ...this.opts.announce,
+        };
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(hello));
         return;
       }

@@ -4,7 +4,7 @@
  */
 import type { GenerateMessage } from "../../../shared/protocol/messages.ts";
 import { CLIError } from "../cli/cli-error.ts";
-import { loadOrCreateIdentity, defaultConfigDir } from "../identity/node-key.ts";
+import { defaultConfigDir, loadOrCreateIdentity } from "../identity/node-key.ts";
 import { KernelError, Kernels } from "../kernels/engine.ts";
 import { kernelLibraryExists, kernelLibraryPath } from "../kernels/library-path.ts";
 import { defaultCacheDir } from "../model/builtin.ts";

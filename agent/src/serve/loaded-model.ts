@@ -4,7 +4,7 @@
  * the network).
  */
 import type { ChatMessage } from "../../../shared/protocol/messages.ts";
-import { BpeTokenizer, TokenTextStream, chatTemplateOf } from "../../../shared/tokenizer/index.ts";
+import { BpeTokenizer, chatTemplateOf, TokenTextStream } from "../../../shared/tokenizer/index.ts";
 import type { Kernels, NativeModel } from "../kernels/engine.ts";
 import { readGgufHeaderFile } from "../model/gguf-file.ts";
 import { chatPromptTokens } from "./chat-prompt.ts";

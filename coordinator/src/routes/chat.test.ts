@@ -6,7 +6,10 @@ const json = { "content-type": "application/json" };
 
 async function post(body: string, headers: Record<string, string> = { ...json, authorization: "Bearer test-key-2" }) {
   const res = await SELF.fetch(URL_, { method: "POST", headers, body });
-  return { status: res.status, body: (await res.json()) as { error: { type: string; code: string; message: string; param: string | null } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { error: { type: string; code: string; message: string; param: string | null } },
+  };
 }
 
 describe("POST /v1/chat/completions input errors", () => {

@@ -13,7 +13,13 @@ chat.post("/chat/completions", requireApiKey, async (c) => {
   const job = parseChatRequest(await c.req.text());
   const opened = await swarmStub(c.env).openCompletion(job);
   if (!opened.ok) {
-    throw new ApiError(opened.status, opened.status === 404 ? "not_found_error" : "service_unavailable", opened.code, opened.message, opened.status === 404 ? "model" : null);
+    throw new ApiError(
+      opened.status,
+      opened.status === 404 ? "not_found_error" : "service_unavailable",
+      opened.code,
+      opened.message,
+      opened.status === 404 ? "model" : null,
+    );
   }
   const { requestId, events } = opened;
   const created = Math.floor(Date.now() / 1000);
@@ -23,7 +29,10 @@ chat.post("/chat/completions", requireApiKey, async (c) => {
     for await (const event of readEvents(events)) {
       if (event.type === "token") content += event.text;
       else if (event.type === "error") throw errorOf(event);
-      else return c.json(completionObject(requestId, created, job.model, content, event.finishReason, usageOf(event.promptTokens, event.completionTokens)));
+      else
+        return c.json(
+          completionObject(requestId, created, job.model, content, event.finishReason, usageOf(event.promptTokens, event.completionTokens)),
+        );
     }
     throw new ApiError(502, "server_error", "stream_ended", "The agent's stream ended without a result.");
   }
@@ -44,12 +53,14 @@ chat.post("/chat/completions", requireApiKey, async (c) => {
             break;
           } else {
             controller.enqueue(sse(chunkObject(requestId, created, job.model, {}, event.finishReason as FinishReason)));
-            if (job.includeUsage) controller.enqueue(sse(usageChunkObject(requestId, created, job.model, usageOf(event.promptTokens, event.completionTokens))));
+            if (job.includeUsage)
+              controller.enqueue(sse(usageChunkObject(requestId, created, job.model, usageOf(event.promptTokens, event.completionTokens))));
             controller.enqueue(encoder.encode("data: [DONE]\n\n"));
             finished = true;
           }
         }
-        if (!finished) controller.enqueue(sse(new ApiError(502, "server_error", "stream_ended", "The agent's stream ended without a result.").toBody()));
+        if (!finished)
+          controller.enqueue(sse(new ApiError(502, "server_error", "stream_ended", "The agent's stream ended without a result.").toBody()));
         controller.close();
       } catch (err) {
         controller.error(err);

@@ -40,7 +40,12 @@ describe("relaying a completion", () => {
   test("tokens stream through, the ledger gets one row with hashes and counts only", async () => {
     const agent = await ScriptedAgent.connect();
     const { nodeId } = await agent.login("relay-model");
-    const pending = chat({ model: "relay-model", messages: [{ role: "user", content: "secret prompt text" }], max_tokens: 5, temperature: 0 });
+    const pending = chat({
+      model: "relay-model",
+      messages: [{ role: "user", content: "secret prompt text" }],
+      max_tokens: 5,
+      temperature: 0,
+    });
     const generate = await agent.next();
     expect(generate).toMatchObject({ type: "generate", model: "relay-model", params: { maxTokens: 5, temperature: 0, stop: [] } });
     if (generate.type !== "generate") throw new Error("expected generate");
@@ -48,7 +53,16 @@ describe("relaying a completion", () => {
     agent.send({ type: "token", requestId, index: 0, tokenId: 11, text: "Hel" });
     agent.send({ type: "token", requestId, index: 1, tokenId: 12, text: "lo" });
     const hash = "cd".repeat(32);
-    agent.send({ type: "done", requestId, finishReason: "stop", tail: "!", promptTokens: 7, completionTokens: 2, promptSha256: hash, outputSha256: hash });
+    agent.send({
+      type: "done",
+      requestId,
+      finishReason: "stop",
+      tail: "!",
+      promptTokens: 7,
+      completionTokens: 2,
+      promptSha256: hash,
+      outputSha256: hash,
+    });
     const res = await pending;
     expect(res.status).toBe(200);
     const body = (await res.json()) as { id: string; choices: { message: { content: string }; finish_reason: string }[]; usage: unknown };
@@ -57,7 +71,13 @@ describe("relaying a completion", () => {
     expect(body.choices[0]?.finish_reason).toBe("stop");
     expect(body.usage).toEqual({ prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 });
     const row = await env.DB.prepare("select * from ledger where request_id = ?").bind(requestId).first();
-    expect(row).toMatchObject({ model_id: "relay-model", node_ids: JSON.stringify([nodeId]), prompt_tokens: 7, completion_tokens: 2, finish_reason: "stop" });
+    expect(row).toMatchObject({
+      model_id: "relay-model",
+      node_ids: JSON.stringify([nodeId]),
+      prompt_tokens: 7,
+      completion_tokens: 2,
+      finish_reason: "stop",
+    });
     expect(JSON.stringify(row)).not.toContain("secret prompt");
     agent.ws.close();
   });
@@ -65,7 +85,12 @@ describe("relaying a completion", () => {
   test("stream: true relays each token as its own SSE chunk, then usage and [DONE]", async () => {
     const agent = await ScriptedAgent.connect();
     await agent.login("stream-model");
-    const pending = chat({ model: "stream-model", messages: [{ role: "user", content: "hi" }], stream: true, stream_options: { include_usage: true } });
+    const pending = chat({
+      model: "stream-model",
+      messages: [{ role: "user", content: "hi" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const generate = await agent.next();
     if (generate.type !== "generate") throw new Error("expected generate");
     const res = await pending;
@@ -76,14 +101,26 @@ describe("relaying a completion", () => {
     const { requestId } = generate;
     agent.send({ type: "token", requestId, index: 0, tokenId: 5, text: "a" });
     agent.send({ type: "token", requestId, index: 1, tokenId: 6, text: "b" });
-    agent.send({ type: "done", requestId, finishReason: "length", tail: "", promptTokens: 3, completionTokens: 2, promptSha256: "00".repeat(32), outputSha256: "11".repeat(32) });
+    agent.send({
+      type: "done",
+      requestId,
+      finishReason: "length",
+      tail: "",
+      promptTokens: 3,
+      completionTokens: 2,
+      promptSha256: "00".repeat(32),
+      outputSha256: "11".repeat(32),
+    });
     let text = "";
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
       text += value;
     }
-    const events = text.split("\n\n").filter((e) => e.startsWith("data: ")).map((e) => e.slice(6));
+    const events = text
+      .split("\n\n")
+      .filter((e) => e.startsWith("data: "))
+      .map((e) => e.slice(6));
     expect(events.at(-1)).toBe("[DONE]");
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
     expect(chunks.map((c) => c.choices[0]?.delta?.content).filter((c) => c)).toEqual(["a", "b"]);

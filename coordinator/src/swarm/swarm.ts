@@ -14,19 +14,19 @@ import { verifyHex } from "../../../shared/crypto/ed25519.ts";
 import { toHex } from "../../../shared/crypto/hex.ts";
 import {
   AgentMessageSchema,
+  authMessage,
   type CoordinatorMessage,
   type DoneMessage,
   type HelloMessage,
   PING_FRAME,
   PONG_FRAME,
   PROTOCOL_VERSION,
-  authMessage,
   parseFrame,
 } from "../../../shared/protocol/messages.ts";
 import { appendLedger, isKnownModel, openDb, recordLogin } from "../db/records.ts";
 import type { ChatJob } from "../openai/chat-request.ts";
-import { attachmentOf, closeQuietly, coversWholeModel, sendQuietly, type SocketAttachment } from "./agent-socket.ts";
-import { type JobEvent, type OpenResult, encodeEvent } from "./job-events.ts";
+import { attachmentOf, closeQuietly, coversWholeModel, type SocketAttachment, sendQuietly } from "./agent-socket.ts";
+import { encodeEvent, type JobEvent, type OpenResult } from "./job-events.ts";
 
 /** How often agents ping; sent to them in `welcome`. */
 export const HEARTBEAT_MS = 5_000;
@@ -102,7 +102,12 @@ export class Swarm extends DurableObject<Env> {
         const job = this.jobOf(message.requestId, attachment.nodeId);
         if (!job) return;
         if (message.index !== job.nextIndex) {
-          this.finish(job, { type: "error", status: 502, code: "agent_protocol_error", message: `agent sent token ${message.index}, expected ${job.nextIndex}` });
+          this.finish(job, {
+            type: "error",
+            status: 502,
+            code: "agent_protocol_error",
+            message: `agent sent token ${message.index}, expected ${job.nextIndex}`,
+          });
           sendQuietly(ws, JSON.stringify({ type: "cancel", requestId: job.requestId } satisfies CoordinatorMessage));
           return;
         }
@@ -180,9 +185,19 @@ export class Swarm extends DurableObject<Env> {
     }
     if (candidates.length === 0) {
       if (await isKnownModel(this.db, job.model)) {
-        return { ok: false, status: 503, code: "no_agent", message: `No agent is serving model '${job.model}' right now. Start one with: npx aria-agent start --coordinator <url> --model <path|id>` };
+        return {
+          ok: false,
+          status: 503,
+          code: "no_agent",
+          message: `No agent is serving model '${job.model}' right now. Start one with: npx aria-agent start --coordinator <url> --model <path|id>`,
+        };
       }
-      return { ok: false, status: 404, code: "model_not_found", message: `The model '${job.model}' does not exist or no agent has ever served it.` };
+      return {
+        ok: false,
+        status: 404,
+        code: "model_not_found",
+        message: `The model '${job.model}' does not exist or no agent has ever served it.`,
+      };
     }
     const free = candidates.filter((c) => c.load < c.max).sort((a, b) => a.load - b.load);
     const chosen = free[0];
@@ -205,13 +220,29 @@ export class Swarm extends DurableObject<Env> {
       },
     });
     const now = Date.now();
-    const active: ActiveJob = { requestId, model: job.model, nodeId: chosen.nodeId, socket: chosen.ws, controller, startedAt: now, lastEventAt: now, nextIndex: 0 };
+    const active: ActiveJob = {
+      requestId,
+      model: job.model,
+      nodeId: chosen.nodeId,
+      socket: chosen.ws,
+      controller,
+      startedAt: now,
+      lastEventAt: now,
+      nextIndex: 0,
+    };
     this.jobs.set(requestId, active);
     const sent = sendQuietly(
       chosen.ws,
-      JSON.stringify({ type: "generate", requestId, model: job.model, messages: job.messages, params: job.params } satisfies CoordinatorMessage),
+      JSON.stringify({
+        type: "generate",
+        requestId,
+        model: job.model,
+        messages: job.messages,
+        params: job.params,
+      } satisfies CoordinatorMessage),
     );
-    if (!sent) this.finish(active, { type: "error", status: 502, code: "agent_unreachable", message: "the chosen agent's connection failed" });
+    if (!sent)
+      this.finish(active, { type: "error", status: 502, code: "agent_unreachable", message: "the chosen agent's connection failed" });
     await this.ensureAlarm();
     return { ok: true, requestId, events };
   }
@@ -225,14 +256,25 @@ export class Swarm extends DurableObject<Env> {
     }
     for (const shard of hello.models) {
       if (shard.layerBegin >= shard.layerEnd || shard.layerEnd > shard.nLayers) {
-        return this.reject(ws, "bad_shard", `model ${shard.id}: layer range [${shard.layerBegin}, ${shard.layerEnd}) is not within ${shard.nLayers} layers`);
+        return this.reject(
+          ws,
+          "bad_shard",
+          `model ${shard.id}: layer range [${shard.layerBegin}, ${shard.layerEnd}) is not within ${shard.nLayers} layers`,
+        );
       }
     }
     for (const other of this.ctx.getWebSockets()) {
       const a = attachmentOf(other);
       if (other !== ws && a?.state === "ready" && a.nodeId === hello.nodeId) {
         this.failJobsOf(other, "agent reconnected");
-        sendQuietly(other, JSON.stringify({ type: "error", code: "replaced", message: "a newer connection of this node logged in" } satisfies CoordinatorMessage));
+        sendQuietly(
+          other,
+          JSON.stringify({
+            type: "error",
+            code: "replaced",
+            message: "a newer connection of this node logged in",
+          } satisfies CoordinatorMessage),
+        );
         closeQuietly(other, 1000, "replaced by a newer connection");
       }
     }
@@ -257,7 +299,12 @@ export class Swarm extends DurableObject<Env> {
   /** Ledger first, then the client's final event: a completion is only reported once recorded. */
   private async complete(job: ActiveJob, done: DoneMessage): Promise<void> {
     if (done.completionTokens !== job.nextIndex) {
-      this.finish(job, { type: "error", status: 502, code: "agent_protocol_error", message: `agent reported ${done.completionTokens} tokens but sent ${job.nextIndex}` });
+      this.finish(job, {
+        type: "error",
+        status: 502,
+        code: "agent_protocol_error",
+        message: `agent reported ${done.completionTokens} tokens but sent ${job.nextIndex}`,
+      });
       return;
     }
     this.jobs.delete(job.requestId);
@@ -280,7 +327,12 @@ export class Swarm extends DurableObject<Env> {
       this.finish(job, { type: "error", status: 500, code: "ledger_write_failed", message: "the completion could not be recorded" });
       return;
     }
-    this.finish(job, { type: "done", finishReason: done.finishReason, promptTokens: done.promptTokens, completionTokens: done.completionTokens });
+    this.finish(job, {
+      type: "done",
+      finishReason: done.finishReason,
+      promptTokens: done.promptTokens,
+      completionTokens: done.completionTokens,
+    });
   }
 
   private *readyShards() {

@@ -1,7 +1,8 @@
 /** `aria-agent start`: load a model, dial the coordinator, serve completions until stopped. */
+
+import { Agent } from "../../serve/agent.ts";
 import { CLIError } from "../cli-error.ts";
 import { parseOptions, positiveInt } from "../parse-options.ts";
-import { Agent } from "../../serve/agent.ts";
 
 export async function run(args: string[]): Promise<void> {
   const opts = parseOptions(args, {

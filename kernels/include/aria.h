@@ -1,0 +1,129 @@
+/*
+ * aria.h - the one public header of libaria, the ARIA BitNet b1.58 inference kernels.
+ *
+ * Contract (docs/kernels-abi.md):
+ *  - Every function that can fail returns int status: ARIA_OK (0) or a negative aria_status.
+ *  - Functions that open resources take (char *err, size_t err_len) and write a one-line,
+ *    NUL-terminated message there on failure (empty string on success).
+ *  - The library never prints, exits or aborts, and keeps no mutable global state.
+ *  - A loaded model is immutable: any number of sessions (and threads) may share it, but the model
+ *    must outlive its sessions. A session is used by one thread at a time.
+ *  - Float buffers are row-major; shapes are given as [rows][cols].
+ *
+ * Example:
+ *   aria_model *m; char err[256];
+ *   if (aria_model_load("model.gguf", &m, err, sizeof err) != ARIA_OK) { report(err); }
+ */
+#ifndef ARIA_H
+#define ARIA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ARIA_API __attribute__((visibility("default")))
+#else
+#define ARIA_API
+#endif
+
+/* Status codes; stable numbers and names (aria_status_name). */
+typedef enum aria_status {
+    ARIA_OK = 0,
+    ARIA_E_INVALID_ARG = -1,     /* NULL pointer, negative count, bad layer range */
+    ARIA_E_IO = -2,              /* open / stat / mmap failed */
+    ARIA_E_BAD_MAGIC = -3,       /* not a GGUF file */
+    ARIA_E_BAD_VERSION = -4,     /* GGUF version other than 2 or 3 */
+    ARIA_E_TRUNCATED = -5,       /* a header, metadata or tensor read would pass the end of file */
+    ARIA_E_BAD_METADATA = -6,    /* wrong value type, missing required key, absurd hyperparameter */
+    ARIA_E_BAD_TENSOR = -7,      /* bad dims, misaligned/overlapping data, wrong shape/type */
+    ARIA_E_MISSING_TENSOR = -8,  /* a tensor the architecture needs is absent */
+    ARIA_E_UNSUPPORTED = -9,     /* unknown architecture or tensor type */
+    ARIA_E_NOMEM = -10,          /* allocation failed */
+    ARIA_E_RANGE = -11           /* position / context / token id out of range */
+} aria_status;
+
+/* Slots filled by aria_model_info. */
+typedef enum aria_info {
+    ARIA_INFO_N_VOCAB = 0,
+    ARIA_INFO_N_EMBD = 1,
+    ARIA_INFO_N_LAYER = 2,
+    ARIA_INFO_N_HEAD = 3,
+    ARIA_INFO_N_HEAD_KV = 4,
+    ARIA_INFO_HEAD_DIM = 5,
+    ARIA_INFO_N_FF = 6,
+    ARIA_INFO_N_CTX_TRAIN = 7,
+    ARIA_INFO_ARCH = 8,    /* ARIA_ARCH_* */
+    ARIA_INFO_FFN_ACT = 9, /* ARIA_ACT_* */
+    ARIA_INFO_COUNT = 10
+} aria_info;
+
+/* general.architecture values understood by the loader. */
+typedef enum aria_arch {
+    ARIA_ARCH_BITNET_B158 = 1, /* "bitnet-b1.58" (bitnet.cpp fork; official 2B-4T GGUF) */
+    ARIA_ARCH_BITNET_25 = 2,   /* "bitnet-25" (earlier 2B-4T revision) */
+    ARIA_ARCH_BITNET = 3       /* "bitnet" (upstream llama.cpp; 1bitLLM models) */
+} aria_arch;
+
+/* FFN activation: m = act(gate) * up. */
+typedef enum aria_act {
+    ARIA_ACT_RELU2 = 1, /* relu(g)^2: bitnet-b1.58, bitnet-25 */
+    ARIA_ACT_SILU = 2   /* g * sigmoid(g): bitnet */
+} aria_act;
+
+typedef struct aria_model aria_model;
+typedef struct aria_session aria_session;
+
+/* Stable name of a status, e.g. aria_status_name(-5) == "ARIA_E_TRUNCATED"; "ARIA_E_UNKNOWN" for
+   any other value. Never NULL. */
+ARIA_API const char *aria_status_name(int status);
+
+/* Load a GGUF v3 (or v2) file: mmap it, validate every offset and size, bind the tensors.
+   On failure *out is NULL and err holds a message naming the key/tensor/offset involved. */
+ARIA_API int aria_model_load(const char *path, aria_model **out, char *err, size_t err_len);
+/* Unmap and free. NULL is a no-op. All sessions of the model must be freed first. */
+ARIA_API void aria_model_free(aria_model *model);
+
+/* Hyperparameters as int32 slots (ARIA_INFO_*); fills min(n, ARIA_INFO_COUNT) slots. */
+ARIA_API int aria_model_info(const aria_model *model, int32_t *out, int32_t n);
+/* Bytes mapped from the file and bytes allocated on the heap for this model. */
+ARIA_API int aria_model_memory(const aria_model *model, uint64_t *mapped, uint64_t *allocated);
+
+/* A session is one sequence's state for layers [layer_begin, layer_end): its KV cache
+   ([layer][n_ctx][kv_dim] f32 for K and V) and scratch buffers.
+   Requires 0 <= layer_begin < layer_end <= n_layer (ARIA_E_INVALID_ARG) and
+   1 <= n_ctx <= n_ctx_train (ARIA_E_RANGE). */
+ARIA_API int aria_session_create(const aria_model *model, int32_t layer_begin, int32_t layer_end,
+                                 int32_t n_ctx, aria_session **out, char *err, size_t err_len);
+/* NULL is a no-op. */
+ARIA_API void aria_session_free(aria_session *session);
+/* Keep positions [0, n_past) in the cache and drop the rest; 0 resets.
+   ARIA_E_RANGE if n_past is larger than the current n_past. */
+ARIA_API int aria_session_truncate(aria_session *session, int32_t n_past);
+/* Number of cached positions, or ARIA_E_INVALID_ARG for NULL. */
+ARIA_API int32_t aria_session_n_past(const aria_session *session);
+/* Heap bytes owned by the session (KV cache + scratch); 0 for NULL. */
+ARIA_API uint64_t aria_session_memory(const aria_session *session);
+
+/* tokens [n] -> out [n][n_embd] (embedding rows as f32). ARIA_E_RANGE on a bad token id
+   (checked for all tokens before anything is written). */
+ARIA_API int aria_embed(const aria_model *model, const int32_t *tokens, int32_t n, float *out);
+
+/* Run layers [layer_begin, layer_end) on n rows at positions pos0 .. pos0+n-1.
+   in, out: [n][n_embd]; in == out is allowed. Requires 0 <= pos0 <= n_past and
+   pos0 + n <= n_ctx (ARIA_E_RANGE); positions >= pos0 already in the cache are overwritten, and
+   afterwards n_past = pos0 + n. Results do not depend on how a sequence is split into calls. */
+ARIA_API int aria_session_forward(aria_session *session, const float *in, int32_t n, int32_t pos0,
+                                  float *out);
+
+/* Final RMSNorm then the output head: hidden [n][n_embd] -> logits [n][n_vocab]. */
+ARIA_API int aria_logits(const aria_model *model, const float *hidden, int32_t n, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ARIA_H */

@@ -1,0 +1,56 @@
+/* The loaded model: hyperparameters, tensors bound in the map, f32 copies of the norms. */
+#ifndef ARIA_MODEL_H
+#define ARIA_MODEL_H
+
+#include <stdint.h>
+
+#include "aria.h"
+#include "mapfile.h"
+#include "ops.h"
+
+/* Sane upper bounds for hyperparameters: far above any BitNet model, low enough that every size
+   derived from them fits comfortably in int64 and int32 indices. */
+#define ARIA_MAX_EMBD 65536
+#define ARIA_MAX_LAYER 1024
+#define ARIA_MAX_HEAD 1024
+#define ARIA_MAX_FF 262144
+#define ARIA_MAX_CTX (1 << 24)
+#define ARIA_MAX_VOCAB (1 << 22)
+
+typedef struct {
+    int32_t arch; /* aria_arch */
+    int32_t act;  /* aria_act */
+    int32_t n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_ctx_train;
+    int32_t rope_dims; /* leading dims of each head that RoPE rotates (even, <= head_dim) */
+    float rope_base;
+    float eps;
+} aria_hparams;
+
+typedef struct {
+    float *attn_norm;     /* [n_embd] */
+    float *attn_sub_norm; /* [n_embd], before attn_output */
+    float *ffn_norm;      /* [n_embd] */
+    float *ffn_sub_norm;  /* [n_ff], before ffn_down */
+    /* BitLinear weights, [n_out][n_in] */
+    aria_matrix wq;   /* [n_embd][n_embd] */
+    aria_matrix wk;   /* [kv_dim][n_embd] */
+    aria_matrix wv;   /* [kv_dim][n_embd] */
+    aria_matrix wo;   /* [n_embd][n_embd] */
+    aria_matrix gate; /* [n_ff][n_embd] */
+    aria_matrix up;   /* [n_ff][n_embd] */
+    aria_matrix down; /* [n_embd][n_ff] */
+} aria_layer;
+
+struct aria_model {
+    aria_map map;
+    aria_hparams hp;
+    aria_matrix token_embd; /* [n_vocab][n_embd] F32/F16/BF16 */
+    aria_matrix output;     /* [n_vocab][n_embd], output.weight or token_embd (tied) */
+    float *output_norm;     /* [n_embd] */
+    aria_layer *layers;     /* [n_layer] */
+    float *rope_inv_freq;   /* [rope_dims/2]: base^(-2i/rope_dims) */
+    float *norms;           /* one allocation behind every norm pointer above */
+    uint64_t heap_bytes;
+};
+
+#endif

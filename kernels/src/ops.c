@@ -1,0 +1,81 @@
+/* Row operations of the forward pass; see ops.h. */
+#include "ops.h"
+
+#include <math.h>
+
+void aria_rmsnorm(int64_t n, const float *x, const float *w, float eps, float *y) {
+    float ss = 0.0f;
+    for (int64_t i = 0; i < n; i++) ss += x[i] * x[i];
+    const float inv = 1.0f / sqrtf(ss / (float)n + eps);
+    for (int64_t i = 0; i < n; i++) y[i] = w[i] * (x[i] * inv);
+}
+
+void aria_round_i8(int64_t n, const float *x, float s, int8_t *q) {
+    for (int64_t i = 0; i < n; i++) {
+        /* nearbyintf rounds half to even in the default rounding mode (torch.round semantics);
+           the comparisons also catch NaN before the float -> int conversion. */
+        float v = nearbyintf(x[i] * s);
+        if (v > 127.0f) v = 127.0f;
+        else if (v < -128.0f) v = -128.0f;
+        else if (v != v) v = 0.0f;
+        q[i] = (int8_t)v;
+    }
+}
+
+float aria_quantize_row_i8(int64_t n, const float *x, int8_t *q) {
+    float amax = 0.0f;
+    for (int64_t i = 0; i < n; i++) {
+        float a = fabsf(x[i]);
+        if (a > amax) amax = a; /* NaN never compares greater: ignored */
+    }
+    if (amax < 1e-5f) amax = 1e-5f;
+    const float s = 127.0f / amax;
+    aria_round_i8(n, x, s, q);
+    return s;
+}
+
+void aria_rope_neox(float *v, int32_t n_heads, int32_t head_dim, int32_t rope_dims,
+                    const float *inv_freq, int32_t pos) {
+    const int32_t half = rope_dims / 2;
+    for (int32_t i = 0; i < half; i++) {
+        const float theta = (float)pos * inv_freq[i];
+        const float c = cosf(theta), s = sinf(theta);
+        for (int32_t h = 0; h < n_heads; h++) {
+            float *x = v + (int64_t)h * head_dim;
+            const float x0 = x[i], x1 = x[i + half];
+            x[i] = x0 * c - x1 * s;
+            x[i + half] = x0 * s + x1 * c;
+        }
+    }
+}
+
+void aria_softmax(float *x, int64_t n) {
+    float max = x[0];
+    for (int64_t i = 1; i < n; i++)
+        if (x[i] > max) max = x[i];
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n; i++) {
+        x[i] = expf(x[i] - max);
+        sum += x[i];
+    }
+    for (int64_t i = 0; i < n; i++) x[i] /= sum;
+}
+
+void aria_matmul_i8(const aria_matrix *w, int32_t n_rows, const int8_t *xq, const float *xs,
+                    float *y) {
+    for (int64_t j = 0; j < w->n_out; j++) {
+        const uint8_t *row = w->data + (uint64_t)j * w->row_bytes;
+        for (int32_t r = 0; r < n_rows; r++) {
+            float dot = w->dot_i8(w->n_in, row, xq + (int64_t)r * w->n_in);
+            y[(int64_t)r * w->n_out + j] = dot / xs[r] * w->scale;
+        }
+    }
+}
+
+void aria_matmul_f32(const aria_matrix *w, int32_t n_rows, const float *x, float *y) {
+    for (int64_t j = 0; j < w->n_out; j++) {
+        const uint8_t *row = w->data + (uint64_t)j * w->row_bytes;
+        for (int32_t r = 0; r < n_rows; r++)
+            y[(int64_t)r * w->n_out + j] = w->dot_f32(w->n_in, row, x + (int64_t)r * w->n_in);
+    }
+}

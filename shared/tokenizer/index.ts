@@ -1,0 +1,7 @@
+/** Public surface of the tokenizer layer (runs in Bun and workerd: no Node APIs). */
+export { BpeTokenizer, type BpeTokenizerConfig, type DecodeOptions, type EncodeOptions, TokenType } from "./bpe-tokenizer.ts";
+export { BYTE_TO_CHAR, bytesToTokenText, tokenTextToBytes } from "./byte-encoding.ts";
+export { type ChatMessage, chatTemplateOf, DEFAULT_BITNET_CHAT_TEMPLATE, type RenderChatOptions, renderChat } from "./chat-template.ts";
+export { TokenizerError, type TokenizerErrorCode } from "./errors.ts";
+export { type PreTokenizerKind, preTokenize, preTokenizerFor } from "./pre-tokenizer.ts";
+export { TokenTextStream } from "./token-text-stream.ts";
