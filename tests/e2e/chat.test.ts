@@ -52,7 +52,7 @@ beforeAll(async () => {
   });
   await waitForModel(coordinator.url, apiKey, MODEL, { process: agent });
   client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey, maxRetries: 0 });
-  expected = await expectedGreedyCompletion(join(dir, "cache", "models", `${MODEL}.gguf`), MESSAGES, MAX_TOKENS);
+  expected = await expectedGreedyCompletion(join(dir, "cache", "models", `${MODEL}.gguf`), { chat: MESSAGES }, MAX_TOKENS);
 });
 
 afterAll(async () => {

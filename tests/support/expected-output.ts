@@ -1,6 +1,6 @@
 /**
- * What a greedy completion of the built-in model must be, computed without the native kernels:
- * the independent float reference forward pass (tests/reference) over the same prompt tokens.
+ * What a greedy completion of a model must be, computed without the native kernels: the
+ * independent float reference forward pass (tests/reference) over the same prompt tokens.
  */
 import { readFile } from "node:fs/promises";
 import { chatPromptTokens } from "../../agent/src/serve/chat-prompt.ts";
@@ -15,18 +15,20 @@ export interface ExpectedCompletion {
   finishReason: "stop" | "length";
 }
 
-export async function expectedGreedyCompletion(
-  modelPath: string,
-  messages: { role: "user" | "system"; content: string }[],
-  maxTokens: number,
-): Promise<ExpectedCompletion> {
+type Prompt = { chat: { role: "user" | "system"; content: string }[] } | { raw: string };
+
+/** Greedy decode of `prompt` (chat-templated, or raw text with BOS as the file says) by the reference. */
+export async function expectedGreedyCompletion(modelPath: string, prompt: Prompt, maxTokens: number): Promise<ExpectedCompletion> {
   const bytes = new Uint8Array(await readFile(modelPath));
   const file = readGguf(bytes, { fileSize: bytes.length });
   const tokenizer = BpeTokenizer.fromGguf(file.metadata);
-  const prompt = chatPromptTokens(tokenizer, chatTemplateOf(file.metadata), messages);
+  const ids =
+    "chat" in prompt
+      ? chatPromptTokens(tokenizer, chatTemplateOf(file.metadata), prompt.chat)
+      : tokenizer.encode(prompt.raw, { parseSpecial: true });
   const model = new ReferenceModel(bytes);
   let logits: Float64Array = new Float64Array(0);
-  for (const t of prompt) logits = model.step(t);
+  for (const t of ids) logits = model.step(t);
   const out: number[] = [];
   let finishReason: "stop" | "length" = "length";
   while (out.length < maxTokens) {
@@ -39,5 +41,5 @@ export async function expectedGreedyCompletion(
     out.push(best);
     if (out.length < maxTokens) logits = model.step(best);
   }
-  return { promptTokens: prompt.length, completionTokens: out.length, content: tokenizer.decode(out), finishReason };
+  return { promptTokens: ids.length, completionTokens: out.length, content: tokenizer.decode(out), finishReason };
 }

@@ -52,3 +52,35 @@ describe("aria-agent CLI", () => {
     }
   });
 });
+
+describe("aria-agent generate", () => {
+  test("greedy output equals the reference forward pass; diagnostics on stderr", async () => {
+    const { expectedGreedyCompletion } = await import("../../../tests/support/expected-output.ts");
+    const { ensureBuiltinModel } = await import("../model/builtin.ts");
+    const cacheDir = mkdtempSync(join(tmpdir(), "aria-gen-"));
+    const prompt = "Ternary weights are";
+    const expected = await expectedGreedyCompletion(await ensureBuiltinModel(cacheDir), { raw: prompt }, 20);
+    const r = run(
+      "generate",
+      "--model",
+      "aria-tiny-random",
+      "--prompt",
+      prompt,
+      "--max-tokens",
+      "20",
+      "--temperature",
+      "0",
+      "--cache-dir",
+      cacheDir,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${expected.content}\n`);
+    expect(r.stderr).toMatch(/20 tokens generated, decode [\d.]+ tok\/s/);
+  });
+
+  test("bad options are one-line errors", () => {
+    const r = run("generate", "--model", "aria-tiny-random", "--prompt", "x", "--temperature", "hot");
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe("aria-agent: --temperature must be a number in [0, 2], got 'hot'");
+  });
+});

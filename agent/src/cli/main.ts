@@ -10,11 +10,14 @@ const USAGE = `usage: aria-agent <command> [options]
 commands:
   start --coordinator <url> --model <path|id>   serve a model to a coordinator
         [--max-sessions N] [--cache-dir DIR] [--config-dir DIR]
+  generate --model <path|id> --prompt "<text>"   complete raw text locally, no network
+        [--max-tokens N] [--temperature T] [--top-p P] [--seed S] [--threads T] [--cache-dir DIR]
 
 the built-in model id is aria-tiny-random (random weights: it produces random text)`;
 
 const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   start: () => import("./commands/start.ts"),
+  generate: () => import("./commands/generate.ts"),
 };
 
 async function main(argv: string[]): Promise<void> {

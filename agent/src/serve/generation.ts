@@ -4,7 +4,7 @@
  * steps so heartbeats and cancellations are handled while a long generation runs.
  */
 import { sha256OfTokens } from "../../../shared/crypto/hash.ts";
-import type { DoneMessage, GenerateMessage, TokenMessage } from "../../../shared/protocol/messages.ts";
+import type { DoneMessage, GenerateMessage, SamplingParams, TokenMessage } from "../../../shared/protocol/messages.ts";
 import type { LoadedModel } from "./loaded-model.ts";
 import { sampleToken } from "./sampler.ts";
 import { seededRandom } from "./seeded-random.ts";
@@ -32,9 +32,15 @@ export interface GenerationSink {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export async function runGeneration(model: LoadedModel, request: GenerateMessage, sink: GenerationSink): Promise<void> {
-  const prompt = model.promptTokens(request.messages);
-  const { maxTokens, temperature, topP, seed, stop } = request.params;
+/** A chat completion request from the coordinator: chat template, then decode. */
+export function runGeneration(model: LoadedModel, request: GenerateMessage, sink: GenerationSink): Promise<void> {
+  return decode(model, model.promptTokens(request.messages), request.params, sink);
+}
+
+/** Complete `prompt` (token ids) token by token; see the module comment. */
+export async function decode(model: LoadedModel, prompt: readonly number[], params: SamplingParams, sink: GenerationSink): Promise<void> {
+  const { maxTokens, temperature, topP, seed, stop } = params;
+  if (prompt.length === 0) throw new GenerationError("empty_prompt", "the prompt has no tokens");
   if (prompt.length >= model.contextLimit) {
     throw new GenerationError(
       "context_length_exceeded",

@@ -31,7 +31,7 @@ export class LoadedModel {
     private readonly chatTemplate: string,
   ) {}
 
-  static async load(kernels: Kernels, id: string, path: string): Promise<LoadedModel> {
+  static async load(kernels: Kernels, id: string, path: string, _options: { threads?: number } = {}): Promise<LoadedModel> {
     const { file } = await readGgufHeaderFile(path);
     const tokenizer = BpeTokenizer.fromGguf(file.metadata);
     const native = kernels.loadModel(path);

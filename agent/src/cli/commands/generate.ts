@@ -1,0 +1,97 @@
+/**
+ * `aria-agent generate`: run one model locally, without the network. The prompt is raw text
+ * completed as is (no chat template; special-token texts such as <|eot_id|> are parsed; BOS is
+ * added when the file asks for it). Generated text goes to stdout as it is produced; speed and
+ * diagnostics go to stderr.
+ */
+import { KernelError, Kernels } from "../../kernels/engine.ts";
+import { kernelLibraryExists, kernelLibraryPath } from "../../kernels/library-path.ts";
+import { defaultCacheDir } from "../../model/builtin.ts";
+import { resolveModel } from "../../model/resolve-model.ts";
+import { decode, GenerationError } from "../../serve/generation.ts";
+import { LoadedModel } from "../../serve/loaded-model.ts";
+import { CLIError } from "../cli-error.ts";
+import { parseOptions, positiveInt } from "../parse-options.ts";
+
+export async function run(args: string[]): Promise<void> {
+  const opts = parseOptions(args, {
+    model: { type: "string" },
+    prompt: { type: "string" },
+    "max-tokens": { type: "string" },
+    temperature: { type: "string" },
+    "top-p": { type: "string" },
+    seed: { type: "string" },
+    threads: { type: "string" },
+    "cache-dir": { type: "string" },
+  });
+  if (!opts.model) throw new CLIError("--model <path|id> is required (the built-in model is aria-tiny-random)", "bad_option", 2);
+  if (opts.prompt === undefined) throw new CLIError('--prompt "<text>" is required', "bad_option", 2);
+  const maxTokens = positiveInt(opts["max-tokens"], "max-tokens", 64);
+  const temperature = number(opts.temperature, "temperature", 0, 0, 2);
+  const topP = number(opts["top-p"], "top-p", 1, Number.MIN_VALUE, 1);
+  const seed = opts.seed === undefined ? undefined : positiveInt(opts.seed, "seed", 0);
+  const threads = positiveInt(opts.threads, "threads", navigator.hardwareConcurrency || 1);
+
+  const libPath = kernelLibraryPath(process.env.ARIA_KERNELS_LIB);
+  if (!kernelLibraryExists(libPath))
+    throw new CLIError(`native kernels not found at ${libPath}; build them with 'npm run kernels'`, "no_kernels");
+  const resolved = await resolveModel(
+    opts.model,
+    opts["cache-dir"] ?? defaultCacheDir({ ARIA_CACHE_DIR: process.env.ARIA_CACHE_DIR, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME }),
+  ).catch((err: unknown) => {
+    throw new CLIError((err as Error).message, "bad_model");
+  });
+  const loadStarted = performance.now();
+  let model: LoadedModel;
+  try {
+    model = await LoadedModel.load(Kernels.open(libPath), resolved.id, resolved.path, { threads });
+  } catch (err) {
+    const detail = err instanceof KernelError ? `${err.statusName}: ${err.message}` : (err as Error).message;
+    throw new CLIError(`cannot load ${resolved.path}: ${detail}`, "bad_model");
+  }
+  const loadMs = performance.now() - loadStarted;
+  const prompt = model.tokenizer.encode(opts.prompt, { parseSpecial: true });
+  const write = (text: string) => {
+    if (text) process.stdout.write(text);
+  };
+  let firstTokenAt = 0;
+  let tokens = 0;
+  const started = performance.now();
+  try {
+    await decode(
+      model,
+      prompt,
+      { maxTokens, temperature, topP, seed, stop: [] },
+      {
+        token: (t) => {
+          if (tokens++ === 0) firstTokenAt = performance.now();
+          write(t.text);
+        },
+        done: (d) => write(d.tail),
+        cancelled: () => false,
+      },
+    );
+  } catch (err) {
+    if (err instanceof GenerationError) throw new CLIError(err.message, err.code);
+    if (err instanceof KernelError) throw new CLIError(`${err.statusName}: ${err.message}`, "kernel_error");
+    throw err;
+  } finally {
+    model.close();
+  }
+  const ended = performance.now();
+  process.stdout.write("\n");
+  const decodeS = (ended - firstTokenAt) / 1000;
+  const decodeRate = tokens > 1 ? ((tokens - 1) / decodeS).toFixed(1) : "n/a";
+  console.error(
+    `[aria-agent] ${resolved.id}: load ${loadMs.toFixed(0)} ms; prompt ${prompt.length} tokens, prefill+first token ${(firstTokenAt - started).toFixed(0)} ms; ` +
+      `${tokens} tokens generated, decode ${decodeRate} tok/s; ${threads} thread${threads === 1 ? "" : "s"}`,
+  );
+}
+
+function number(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new CLIError(`--${name} must be a number in [${min === Number.MIN_VALUE ? 0 : min}, ${max}], got '${value}'`, "bad_option", 2);
+  return n;
+}
