@@ -1,20 +1,26 @@
 /**
  * A protocol peer for coordinator tests: it speaks the agent side of the wire protocol from a
- * script, so the Swarm's login, routing, relaying and ledger can be tested inside workerd.
- * (The real agent is exercised end to end in tests/e2e.)
+ * script, so the Swarm's login, planning, relaying, failover and ledger can be tested inside
+ * workerd. (Real agents are exercised end to end in tests/e2e.)
  */
 import { SELF } from "cloudflare:test";
 import { publicKeyHex, randomSecretKey, signHex } from "../../shared/crypto/ed25519.ts";
 import { type AgentMessage, authMessage, type CoordinatorMessage, PROTOCOL_VERSION } from "../../shared/protocol/messages.ts";
 
+/** A JSON message, or the bytes of a binary frame. */
+type Incoming = CoordinatorMessage | { binary: Uint8Array };
+
 export class ScriptedAgent {
-  private queue: CoordinatorMessage[] = [];
-  private waiters: ((m: CoordinatorMessage) => void)[] = [];
+  private queue: Incoming[] = [];
+  private waiters: ((m: Incoming) => void)[] = [];
   closed: { code: number; reason: string } | null = null;
 
   private constructor(readonly ws: WebSocket) {
     ws.addEventListener("message", (event) => {
-      const message = JSON.parse(event.data as string) as CoordinatorMessage;
+      const message: Incoming =
+        typeof event.data === "string"
+          ? (JSON.parse(event.data) as CoordinatorMessage)
+          : { binary: new Uint8Array(event.data as ArrayBuffer) };
       const waiter = this.waiters.shift();
       if (waiter) waiter(message);
       else this.queue.push(message);
@@ -28,13 +34,30 @@ export class ScriptedAgent {
     const res = await SELF.fetch("http://coordinator.test/v1/agents/connect", { headers: { upgrade: "websocket" } });
     if (!res.webSocket) throw new Error(`no WebSocket in the upgrade response (${res.status})`);
     res.webSocket.accept();
+    // Binary messages as ArrayBuffer (synchronously readable), not Blob.
+    (res.webSocket as unknown as { binaryType: string }).binaryType = "arraybuffer";
     return new ScriptedAgent(res.webSocket);
   }
 
-  next(): Promise<CoordinatorMessage> {
+  /** The next message or binary frame. */
+  next(): Promise<Incoming> {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The next message, which must be of type `type`. */
+  async expect<T extends CoordinatorMessage["type"]>(type: T): Promise<Extract<CoordinatorMessage, { type: T }>> {
+    const m = await this.next();
+    if ("binary" in m || m.type !== type) throw new Error(`expected ${type}, got ${"binary" in m ? "a binary frame" : JSON.stringify(m)}`);
+    return m as Extract<CoordinatorMessage, { type: T }>;
+  }
+
+  /** The next binary frame. */
+  async expectFrame(): Promise<Uint8Array> {
+    const m = await this.next();
+    if (!("binary" in m)) throw new Error(`expected a binary frame, got ${JSON.stringify(m)}`);
+    return m.binary;
   }
 
   send(message: AgentMessage | Record<string, unknown>): void {
@@ -42,12 +65,23 @@ export class ScriptedAgent {
   }
 
   /** Answer the challenge; `signWith` lets a test sign with the wrong key. */
-  async login(model = "test-model", opts: { secretKey?: Uint8Array; signWith?: Uint8Array; maxSessions?: number } = {}) {
-    const challenge = await this.next();
-    if (challenge.type !== "challenge") throw new Error(`expected a challenge, got ${challenge.type}`);
+  async login(
+    model = "test-model",
+    opts: {
+      secretKey?: Uint8Array;
+      signWith?: Uint8Array;
+      maxSessions?: number;
+      layers?: [number, number];
+      nLayers?: number;
+      nCtx?: number;
+    } = {},
+  ) {
+    const challenge = await this.expect("challenge");
     const secretKey = opts.secretKey ?? randomSecretKey();
     const nodeId = await publicKeyHex(secretKey);
     const signature = await signHex(authMessage(challenge.nonce), opts.signWith ?? secretKey);
+    const nLayers = opts.nLayers ?? 4;
+    const [layerBegin, layerEnd] = opts.layers ?? [0, nLayers];
     this.send({
       type: "hello",
       protocol: PROTOCOL_VERSION,
@@ -55,7 +89,7 @@ export class ScriptedAgent {
       nodeId,
       signature,
       maxSessions: opts.maxSessions ?? 2,
-      models: [{ id: model, sha256: "ab".repeat(32), nLayers: 4, layerBegin: 0, layerEnd: 4, nCtx: 512 }],
+      models: [{ id: model, sha256: "ab".repeat(32), nLayers, layerBegin, layerEnd, nCtx: opts.nCtx ?? 512 }],
     });
     return { nodeId, reply: await this.next() };
   }

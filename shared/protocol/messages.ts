@@ -41,6 +41,7 @@ export const SamplingParamsSchema = z.object({
 export type SamplingParams = z.infer<typeof SamplingParamsSchema>;
 
 // ── coordinator → agent ──────────────────────────────────────────────────────────────────────
+// Hidden states travel as binary frames (frame.ts); everything else is one of these.
 
 export const ChallengeSchema = z.object({
   type: z.literal("challenge"),
@@ -52,16 +53,41 @@ export const WelcomeSchema = z.object({
   nodeId: hex(32),
   heartbeatMs: z.number().int().positive(),
 });
-export const GenerateSchema = z.object({
-  type: z.literal("generate"),
-  requestId: z.string().min(1).max(64),
+/** Session ids are the Swarm's numeric ids of one chain attempt (u32). */
+const SessionId = z.number().int().nonnegative().max(0xffffffff);
+/** Ask the first stage for the prompt's token ids (chat template applied). Stateless. */
+export const TokenizeSchema = z.object({
+  type: z.literal("tokenize"),
+  session: SessionId,
   model: z.string().min(1),
   messages: z.array(ChatMessageSchema).min(1),
-  params: SamplingParamsSchema,
 });
-export const CancelSchema = z.object({
-  type: z.literal("cancel"),
-  requestId: z.string().min(1).max(64),
+/** Prepare a session on a stage: KV cache for nCtx positions of layers [layerBegin, layerEnd). */
+export const OpenSchema = z.object({
+  type: z.literal("open"),
+  session: SessionId,
+  model: z.string().min(1),
+  stage: z.number().int().nonnegative(),
+  stages: z.number().int().positive(),
+  layerBegin: z.number().int().nonnegative(),
+  layerEnd: z.number().int().positive(),
+  nCtx: z.number().int().positive(),
+  /** Sampling parameters; maxTokens is the whole request's budget. Used by the last stage. */
+  params: SamplingParamsSchema,
+  /** Token ids generated before this attempt (a failover replay): the last stage restores its sampler from them. */
+  history: z.array(z.number().int().nonnegative()),
+});
+/** Feed token ids at positions pos0… to the first stage (the prompt, a sampled token, or a replay). */
+export const FeedSchema = z.object({
+  type: z.literal("feed"),
+  session: SessionId,
+  pos0: z.number().int().nonnegative(),
+  tokens: z.array(z.number().int().nonnegative()).min(1),
+});
+/** Free the session's KV cache; nothing more will come for it. */
+export const CloseSchema = z.object({
+  type: z.literal("close"),
+  session: SessionId,
 });
 export const ErrorSchema = z.object({
   type: z.literal("error"),
@@ -73,13 +99,17 @@ export const PongSchema = z.object({ type: z.literal("pong") });
 export const CoordinatorMessageSchema = z.discriminatedUnion("type", [
   ChallengeSchema,
   WelcomeSchema,
-  GenerateSchema,
-  CancelSchema,
+  TokenizeSchema,
+  OpenSchema,
+  FeedSchema,
+  CloseSchema,
   ErrorSchema,
   PongSchema,
 ]);
 export type CoordinatorMessage = z.infer<typeof CoordinatorMessageSchema>;
-export type GenerateMessage = z.infer<typeof GenerateSchema>;
+export type OpenMessage = z.infer<typeof OpenSchema>;
+export type FeedMessage = z.infer<typeof FeedSchema>;
+export type TokenizeMessage = z.infer<typeof TokenizeSchema>;
 
 // ── agent → coordinator ──────────────────────────────────────────────────────────────────────
 
@@ -94,41 +124,47 @@ export const HelloSchema = z.object({
   models: z.array(ModelShardSchema).min(1).max(16),
   maxSessions: z.number().int().positive().max(1024),
 });
-export const TokenSchema = z.object({
-  type: z.literal("token"),
-  requestId: z.string().min(1).max(64),
-  /** 0-based index of this generated token. */
-  index: z.number().int().nonnegative(),
-  tokenId: z.number().int().nonnegative(),
-  /** Text that became final with this token (may be empty while a UTF-8 or stop match is open). */
-  text: z.string(),
+export const TokenizedSchema = z.object({
+  type: z.literal("tokenized"),
+  session: SessionId,
+  tokens: z.array(z.number().int().nonnegative()),
 });
-export const DoneSchema = z.object({
-  type: z.literal("done"),
-  requestId: z.string().min(1).max(64),
-  finishReason: z.enum(["stop", "length"]),
-  /** Text held back until the end (an unfinished UTF-8 sequence or a possible stop prefix). */
-  tail: z.string(),
-  promptTokens: z.number().int().nonnegative(),
-  completionTokens: z.number().int().nonnegative(),
-  /** SHA-256 (hex) of the prompt token ids as little-endian u32, and of the output token ids. */
-  promptSha256: hex(32),
-  outputSha256: hex(32),
+/**
+ * The last stage's choice after a final frame. `tokenId` null: the model ended the text (its
+ * end-of-generation token, which is not counted). `text` is what became final (may be empty
+ * while a UTF-8 sequence or a possible stop string is open; at the end it includes held text).
+ * `finish` set: this is the request's last message.
+ */
+export const SampledSchema = z.object({
+  type: z.literal("sampled"),
+  session: SessionId,
+  /** 0-based index of this generated token in the whole request. */
+  index: z.number().int().nonnegative(),
+  tokenId: z.number().int().nonnegative().nullable(),
+  text: z.string(),
+  finish: z.enum(["stop", "length"]).nullable(),
 });
 export const FailedSchema = z.object({
   type: z.literal("failed"),
-  requestId: z.string().min(1).max(64),
+  session: SessionId,
   code: z.string().max(64),
   message: z.string().max(1024),
 });
+/** The agent is shutting down: plan nothing new on it. */
+export const DrainingSchema = z.object({ type: z.literal("draining") });
 export const PingSchema = z.object({ type: z.literal("ping") });
 
-export const AgentMessageSchema = z.discriminatedUnion("type", [HelloSchema, TokenSchema, DoneSchema, FailedSchema, PingSchema]);
+export const AgentMessageSchema = z.discriminatedUnion("type", [
+  HelloSchema,
+  TokenizedSchema,
+  SampledSchema,
+  FailedSchema,
+  DrainingSchema,
+  PingSchema,
+]);
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 export type HelloMessage = z.infer<typeof HelloSchema>;
-export type TokenMessage = z.infer<typeof TokenSchema>;
-export type DoneMessage = z.infer<typeof DoneSchema>;
-export type FailedMessage = z.infer<typeof FailedSchema>;
+export type SampledMessage = z.infer<typeof SampledSchema>;
 
 /** Bytes the agent signs to prove it holds its node key: domain-separated from any other use. */
 export function authMessage(nonceHex: string): Uint8Array {

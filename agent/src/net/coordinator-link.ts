@@ -7,8 +7,8 @@ import { signHex } from "../../../shared/crypto/ed25519.ts";
 import {
   type AgentMessage,
   authMessage,
+  type CoordinatorMessage,
   CoordinatorMessageSchema,
-  type GenerateMessage,
   type HelloMessage,
   PING_FRAME,
   PROTOCOL_VERSION,
@@ -21,8 +21,10 @@ export interface LinkOptions {
   secretKey: Uint8Array;
   nodeId: string;
   announce: Omit<HelloMessage, "type" | "protocol" | "nodeId" | "signature">;
-  onGenerate: (message: GenerateMessage) => void;
-  onCancel: (requestId: string) => void;
+  /** Work for this agent: tokenize, open, feed, close. */
+  onRequest: (message: Extract<CoordinatorMessage, { type: "tokenize" | "open" | "feed" | "close" }>) => void;
+  /** A binary activation frame relayed from the previous stage. */
+  onFrame: (bytes: ArrayBuffer) => void;
   /** Called when the socket drops: in-flight work for the old socket is void. */
   onDisconnect: () => void;
   log: (line: string) => void;
@@ -56,6 +58,13 @@ export class CoordinatorLink {
     return true;
   }
 
+  /** Send a binary activation frame; false when not logged in. */
+  sendFrame(bytes: Uint8Array): boolean {
+    if (!this.ready || this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(bytes);
+    return true;
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -65,10 +74,12 @@ export class CoordinatorLink {
 
   private connect(): void {
     const ws = new WebSocket(this.opts.url);
+    ws.binaryType = "arraybuffer";
     this.socket = ws;
     this.ready = false;
     ws.onmessage = (event) => {
-      if (typeof event.data === "string") void this.onFrame(ws, event.data);
+      if (typeof event.data === "string") void this.onText(ws, event.data);
+      else if (this.ready && event.data instanceof ArrayBuffer) this.opts.onFrame(event.data);
     };
     ws.onclose = (event) => {
       if (this.socket !== ws) return;
@@ -87,7 +98,7 @@ export class CoordinatorLink {
     };
   }
 
-  private async onFrame(ws: WebSocket, data: string): Promise<void> {
+  private async onText(ws: WebSocket, data: string): Promise<void> {
     const parsed = parseFrame(CoordinatorMessageSchema, data);
     if (!parsed.ok) {
       this.opts.log(`ignoring a bad frame from the coordinator: ${parsed.error}`);
@@ -121,11 +132,11 @@ export class CoordinatorLink {
       case "pong":
         this.lastPongAt = Date.now();
         return;
-      case "generate":
-        this.opts.onGenerate(message);
-        return;
-      case "cancel":
-        this.opts.onCancel(message.requestId);
+      case "tokenize":
+      case "open":
+      case "feed":
+      case "close":
+        if (this.ready) this.opts.onRequest(message);
         return;
       case "error":
         this.opts.log(`coordinator error ${message.code}: ${message.message}`);

@@ -1,8 +1,7 @@
 /**
- * The agent process: its identity, the model it serves, the coordinator link, and the requests
- * in flight. Generation runs here; the link only moves messages.
+ * The agent process: its identity, the model shard it serves, the coordinator link, and the
+ * stage server that does the work. The link only moves messages.
  */
-import type { GenerateMessage } from "../../../shared/protocol/messages.ts";
 import { CLIError } from "../cli/cli-error.ts";
 import { defaultConfigDir, loadOrCreateIdentity } from "../identity/node-key.ts";
 import { KernelError, Kernels } from "../kernels/engine.ts";
@@ -12,12 +11,16 @@ import { resolveModel } from "../model/resolve-model.ts";
 import { CoordinatorLink } from "../net/coordinator-link.ts";
 import { agentSocketUrl } from "../net/coordinator-url.ts";
 import { AGENT_VERSION } from "../version.ts";
-import { GenerationError, runGeneration } from "./generation.ts";
 import { LoadedModel } from "./loaded-model.ts";
+import { StageServer } from "./stage-server.ts";
+
+/** Layers to serve: an inclusive "a-b" range from the command line, or the whole model. */
+export type LayerChoice = { first: number; last: number } | "all";
 
 export interface AgentOptions {
   coordinator: string;
   model: string;
+  layers: LayerChoice;
   maxSessions: number;
   cacheDir: string | undefined;
   configDir: string | undefined;
@@ -25,16 +28,31 @@ export interface AgentOptions {
   log: (line: string) => void;
 }
 
+/** How long a draining agent waits for its sessions to finish before leaving anyway. */
+const DRAIN_TIMEOUT_MS = 30_000;
+
 export class Agent {
-  private readonly active = new Map<string, { cancelled: boolean }>();
   private link: CoordinatorLink | null = null;
+  private readonly server: StageServer;
 
   private constructor(
     private readonly opts: AgentOptions,
     private readonly model: LoadedModel,
+    private readonly held: { layerBegin: number; layerEnd: number },
     private readonly identity: { secretKey: Uint8Array; nodeId: string },
     private readonly url: string,
-  ) {}
+  ) {
+    this.server = new StageServer(
+      model,
+      held,
+      opts.maxSessions,
+      {
+        send: (m) => this.link?.send(m) ?? false,
+        sendFrame: (b) => this.link?.sendFrame(b) ?? false,
+      },
+      (line) => this.log(line),
+    );
+  }
 
   static async create(opts: AgentOptions): Promise<Agent> {
     let url: string;
@@ -47,7 +65,7 @@ export class Agent {
     if (!kernelLibraryExists(libPath)) {
       throw new CLIError(`native kernels not found at ${libPath}; build them with 'npm run kernels'`, "no_kernels");
     }
-    const cacheDir = opts.cacheDir ?? defaultCacheDir(opts.env);
+    const cacheDir = opts.cacheDir ?? defaultCacheDir({ ARIA_CACHE_DIR: opts.env.ARIA_CACHE_DIR, XDG_CACHE_HOME: opts.env.XDG_CACHE_HOME });
     const resolved = await resolveModel(opts.model, cacheDir).catch((err: unknown) => {
       throw new CLIError((err as Error).message, "bad_model");
     });
@@ -58,9 +76,18 @@ export class Agent {
       if (err instanceof KernelError) throw new CLIError(`cannot load ${resolved.path}: ${err.statusName}: ${err.message}`, "bad_model");
       throw new CLIError(`cannot load ${resolved.path}: ${(err as Error).message}`, "bad_model");
     }
+    const nLayer = model.native.info.nLayer;
+    const held =
+      opts.layers === "all" ? { layerBegin: 0, layerEnd: nLayer } : { layerBegin: opts.layers.first, layerEnd: opts.layers.last + 1 };
+    if (held.layerEnd > nLayer) {
+      model.close();
+      throw new CLIError(`--layers: the model has ${nLayer} layers (0-${nLayer - 1})`, "bad_option", 2);
+    }
     const identity = await loadOrCreateIdentity(opts.configDir ?? defaultConfigDir(opts.env));
-    opts.log(`model ${model.id} (${model.native.info.nLayer} layers, sha256 ${model.sha256.slice(0, 12)}…) from ${resolved.path}`);
-    return new Agent(opts, model, identity, url);
+    opts.log(
+      `model ${model.id} layers ${held.layerBegin}-${held.layerEnd - 1} of ${nLayer} (sha256 ${model.sha256.slice(0, 12)}…) from ${resolved.path}`,
+    );
+    return new Agent(opts, model, held, identity, url);
   }
 
   log(line: string): void {
@@ -80,57 +107,37 @@ export class Agent {
             id: this.model.id,
             sha256: this.model.sha256,
             nLayers: this.model.native.info.nLayer,
-            layerBegin: 0,
-            layerEnd: this.model.native.info.nLayer,
+            layerBegin: this.held.layerBegin,
+            layerEnd: this.held.layerEnd,
             nCtx: this.model.contextLimit,
           },
         ],
       },
-      onGenerate: (m) => void this.generate(m),
-      onCancel: (id) => {
-        const job = this.active.get(id);
-        if (job) job.cancelled = true;
+      onRequest: (m) => {
+        if (m.type === "tokenize") this.server.tokenize(m);
+        else if (m.type === "open") this.server.open(m);
+        else if (m.type === "feed") this.server.feed(m);
+        else this.server.close(m.session);
       },
-      onDisconnect: () => {
-        // The coordinator failed these requests when the socket dropped; stop computing them.
-        for (const job of this.active.values()) job.cancelled = true;
-      },
+      onFrame: (bytes) => this.server.frame(bytes),
+      // The coordinator abandons every session of a dropped socket; free their caches.
+      onDisconnect: () => this.server.closeAll(),
       log: (line) => this.log(line),
     });
     this.link.start();
   }
 
-  stop(): void {
-    for (const job of this.active.values()) job.cancelled = true;
-    this.link?.stop();
+  /** Finish in-flight sessions (accepting no new ones), then leave. */
+  async drain(): Promise<void> {
+    this.server.drain();
+    this.link?.send({ type: "draining" });
+    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    while (this.server.activeSessions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    this.stop();
   }
 
-  private async generate(message: GenerateMessage): Promise<void> {
-    const link = this.link;
-    if (!link) return;
-    const { requestId } = message;
-    const fail = (code: string, text: string) => link.send({ type: "failed", requestId, code, message: text.slice(0, 1024) });
-    if (message.model !== this.model.id) return void fail("model_not_loaded", `this agent serves ${this.model.id}`);
-    if (this.active.size >= this.opts.maxSessions) return void fail("busy", "the agent is at its session limit");
-    const job = { cancelled: false };
-    this.active.set(requestId, job);
-    try {
-      await runGeneration(this.model, message, {
-        token: (t) => {
-          if (!link.send({ type: "token", requestId, ...t })) job.cancelled = true;
-        },
-        done: (d) => void link.send({ type: "done", requestId, ...d }),
-        cancelled: () => job.cancelled,
-      });
-    } catch (err) {
-      if (err instanceof GenerationError) fail(err.code, err.message);
-      else if (err instanceof KernelError) fail("kernel_error", `${err.statusName}: ${err.message}`);
-      else {
-        this.log(`request ${requestId} failed: ${(err as Error).stack ?? err}`);
-        fail("internal_error", "the agent hit an internal error");
-      }
-    } finally {
-      this.active.delete(requestId);
-    }
+  stop(): void {
+    this.server.closeAll();
+    this.link?.stop();
   }
 }

@@ -13,15 +13,14 @@ export type SocketAttachment =
       models: ModelShard[];
       maxSessions: number;
       connectedAt: number;
+      /** Set when the agent announced it is shutting down: plan nothing new on it. */
+      draining: boolean;
     };
+
+export type ReadyAttachment = Extract<SocketAttachment, { state: "ready" }>;
 
 export function attachmentOf(ws: WebSocket): SocketAttachment | null {
   return (ws.deserializeAttachment() as SocketAttachment | null) ?? null;
-}
-
-/** True when the shard covers every layer of its model, so one agent can serve it alone. */
-export function coversWholeModel(shard: ModelShard): boolean {
-  return shard.layerBegin === 0 && shard.layerEnd === shard.nLayers;
 }
 
 /** Close a socket, ignoring the error thrown when it is already closed. */
@@ -34,7 +33,7 @@ export function closeQuietly(ws: WebSocket, code: number, reason: string): void 
 }
 
 /** Send a frame, reporting failure instead of throwing (the peer may be gone). */
-export function sendQuietly(ws: WebSocket, frame: string): boolean {
+export function sendQuietly(ws: WebSocket, frame: string | ArrayBuffer | Uint8Array): boolean {
   try {
     ws.send(frame);
     return true;

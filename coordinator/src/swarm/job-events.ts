@@ -5,11 +5,11 @@
 export type JobEvent =
   | { type: "token"; text: string }
   | { type: "done"; finishReason: "stop" | "length"; promptTokens: number; completionTokens: number }
-  | { type: "error"; status: 500 | 502 | 503 | 504; code: string; message: string };
+  | { type: "error"; status: 400 | 500 | 502 | 503 | 504; code: string; message: string };
 
 /** What `Swarm.openCompletion` answers: a refusal before any work, or the event stream. */
 export type OpenResult =
-  | { ok: false; status: 404 | 503; code: string; message: string }
+  | { ok: false; status: 400 | 404 | 502 | 503 | 504; code: string; message: string }
   | { ok: true; requestId: string; events: ReadableStream<Uint8Array> };
 
 const encoder = new TextEncoder();

@@ -1,5 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
+import { sha256OfTokens } from "../../../shared/crypto/hash.ts";
+import { encodeFrame, FLAG_FINAL } from "../../../shared/protocol/frame.ts";
 import { ScriptedAgent } from "../../test/scripted-agent.ts";
 
 const auth = { authorization: "Bearer test-key-1", "content-type": "application/json" };
@@ -8,13 +10,26 @@ function chat(body: unknown) {
   return SELF.fetch("http://coordinator.test/v1/chat/completions", { method: "POST", headers: auth, body: JSON.stringify(body) });
 }
 
+async function listModels(): Promise<string[]> {
+  const res = await SELF.fetch("http://coordinator.test/v1/models", { headers: auth });
+  return ((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id);
+}
+
+/** Play a one-stage agent through tokenize → open → feed for a prompt of `prompt` ids. */
+async function startOn(agent: ScriptedAgent, prompt: number[]) {
+  const tokenize = await agent.expect("tokenize");
+  agent.send({ type: "tokenized", session: tokenize.session, tokens: prompt });
+  const open = await agent.expect("open");
+  const feed = await agent.expect("feed");
+  return { session: open.session, open, feed };
+}
+
 describe("agent login", () => {
   test("a valid signature logs in and the model is listed", async () => {
     const agent = await ScriptedAgent.connect();
     const { nodeId, reply } = await agent.login("login-model");
     expect(reply).toMatchObject({ type: "welcome", nodeId });
-    const models = (await (await SELF.fetch("http://coordinator.test/v1/models", { headers: auth })).json()) as { data: { id: string }[] };
-    expect(models.data.map((m) => m.id)).toContain("login-model");
+    expect(await listModels()).toContain("login-model");
     const row = await env.DB.prepare("select id from nodes where id = ?").bind(nodeId).first();
     expect(row).toEqual({ id: nodeId });
     agent.ws.close();
@@ -24,61 +39,91 @@ describe("agent login", () => {
     const agent = await ScriptedAgent.connect();
     const { reply } = await agent.login("bad-sig-model", { signWith: new Uint8Array(32).fill(7) });
     expect(reply).toMatchObject({ type: "error", code: "bad_signature" });
-    const models = (await (await SELF.fetch("http://coordinator.test/v1/models", { headers: auth })).json()) as { data: { id: string }[] };
-    expect(models.data.map((m) => m.id)).not.toContain("bad-sig-model");
+    expect(await listModels()).not.toContain("bad-sig-model");
   });
 
   test("a malformed first message is refused", async () => {
     const agent = await ScriptedAgent.connect();
-    await agent.next(); // challenge
+    await agent.expect("challenge");
     agent.send({ type: "hello", protocol: "aria/1" });
     expect(await agent.next()).toMatchObject({ type: "error", code: "bad_message" });
   });
+
+  test("a model is listed only while its layers are fully covered", async () => {
+    const a = await ScriptedAgent.connect();
+    await a.login("split-model", { layers: [0, 2] });
+    expect(await listModels()).not.toContain("split-model");
+    const res = await chat({ model: "split-model", messages: [{ role: "user", content: "hi" }] });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("missing layers 2-3");
+    const b = await ScriptedAgent.connect();
+    await b.login("split-model", { layers: [2, 4] });
+    expect(await listModels()).toContain("split-model");
+    a.ws.close();
+    b.ws.close();
+  });
 });
 
-describe("relaying a completion", () => {
-  test("tokens stream through, the ledger gets one row with hashes and counts only", async () => {
+describe("one stage", () => {
+  test("tokens stream through; the ledger gets one row with hashes and counts only", async () => {
     const agent = await ScriptedAgent.connect();
-    const { nodeId } = await agent.login("relay-model");
+    const { nodeId } = await agent.login("relay-model", { nCtx: 64 });
     const pending = chat({
       model: "relay-model",
       messages: [{ role: "user", content: "secret prompt text" }],
       max_tokens: 5,
       temperature: 0,
     });
-    const generate = await agent.next();
-    expect(generate).toMatchObject({ type: "generate", model: "relay-model", params: { maxTokens: 5, temperature: 0, stop: [] } });
-    if (generate.type !== "generate") throw new Error("expected generate");
-    const requestId = generate.requestId;
-    agent.send({ type: "token", requestId, index: 0, tokenId: 11, text: "Hel" });
-    agent.send({ type: "token", requestId, index: 1, tokenId: 12, text: "lo" });
-    const hash = "cd".repeat(32);
-    agent.send({
-      type: "done",
-      requestId,
-      finishReason: "stop",
-      tail: "!",
-      promptTokens: 7,
-      completionTokens: 2,
-      promptSha256: hash,
-      outputSha256: hash,
+    const tokenize = await agent.expect("tokenize");
+    expect(tokenize.messages).toEqual([{ role: "user", content: "secret prompt text" }]);
+    agent.send({ type: "tokenized", session: tokenize.session, tokens: [1, 2, 3] });
+    const open = await agent.expect("open");
+    expect(open).toMatchObject({
+      stage: 0,
+      stages: 1,
+      layerBegin: 0,
+      layerEnd: 4,
+      nCtx: 8,
+      params: { maxTokens: 5, temperature: 0 },
+      history: [],
     });
+    expect(typeof open.params.seed).toBe("number");
+    expect(await agent.expect("feed")).toMatchObject({ session: open.session, pos0: 0, tokens: [1, 2, 3] });
+    agent.send({ type: "sampled", session: open.session, index: 0, tokenId: 11, text: "Hel", finish: null });
+    expect(await agent.expect("feed")).toMatchObject({ pos0: 3, tokens: [11] });
+    agent.send({ type: "sampled", session: open.session, index: 1, tokenId: 12, text: "lo", finish: null });
+    expect(await agent.expect("feed")).toMatchObject({ pos0: 4, tokens: [12] });
+    agent.send({ type: "sampled", session: open.session, index: 2, tokenId: null, text: "!", finish: "stop" });
+    expect(await agent.expect("close")).toEqual({ type: "close", session: open.session });
     const res = await pending;
     expect(res.status).toBe(200);
     const body = (await res.json()) as { id: string; choices: { message: { content: string }; finish_reason: string }[]; usage: unknown };
-    expect(body.id).toBe(requestId);
     expect(body.choices[0]?.message.content).toBe("Hello!");
     expect(body.choices[0]?.finish_reason).toBe("stop");
-    expect(body.usage).toEqual({ prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 });
-    const row = await env.DB.prepare("select * from ledger where request_id = ?").bind(requestId).first();
+    expect(body.usage).toEqual({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });
+    const row = await env.DB.prepare("select * from ledger where request_id = ?").bind(body.id).first();
     expect(row).toMatchObject({
       model_id: "relay-model",
       node_ids: JSON.stringify([nodeId]),
-      prompt_tokens: 7,
+      prompt_tokens: 3,
       completion_tokens: 2,
       finish_reason: "stop",
+      prompt_sha256: await sha256OfTokens([1, 2, 3]),
+      output_sha256: await sha256OfTokens([11, 12]),
     });
     expect(JSON.stringify(row)).not.toContain("secret prompt");
+    agent.ws.close();
+  });
+
+  test("a prompt longer than the context is a 400 before anything streams", async () => {
+    const agent = await ScriptedAgent.connect();
+    await agent.login("small-ctx-model", { nCtx: 4 });
+    const pending = chat({ model: "small-ctx-model", messages: [{ role: "user", content: "long" }] });
+    const tokenize = await agent.expect("tokenize");
+    agent.send({ type: "tokenized", session: tokenize.session, tokens: [1, 2, 3, 4, 5] });
+    const res = await pending;
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: "context_length_exceeded" } });
     agent.ws.close();
   });
 
@@ -91,26 +136,15 @@ describe("relaying a completion", () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    const generate = await agent.next();
-    if (generate.type !== "generate") throw new Error("expected generate");
+    const { session } = await startOn(agent, [9, 9, 9]);
     const res = await pending;
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     // The role chunk arrives before any token exists: the stream is live, not buffered.
     expect((await reader.read()).value).toContain('"role":"assistant"');
-    const { requestId } = generate;
-    agent.send({ type: "token", requestId, index: 0, tokenId: 5, text: "a" });
-    agent.send({ type: "token", requestId, index: 1, tokenId: 6, text: "b" });
-    agent.send({
-      type: "done",
-      requestId,
-      finishReason: "length",
-      tail: "",
-      promptTokens: 3,
-      completionTokens: 2,
-      promptSha256: "00".repeat(32),
-      outputSha256: "11".repeat(32),
-    });
+    agent.send({ type: "sampled", session, index: 0, tokenId: 5, text: "a", finish: null });
+    await agent.expect("feed");
+    agent.send({ type: "sampled", session, index: 1, tokenId: 6, text: "b", finish: "length" });
     let text = "";
     for (;;) {
       const { value, done } = await reader.read();
@@ -129,19 +163,20 @@ describe("relaying a completion", () => {
     agent.ws.close();
   });
 
-  test("an agent that disconnects mid-request gives an error and no ledger row", async () => {
+  test("the only agent disconnecting mid-request gives an error event and no ledger row", async () => {
     const agent = await ScriptedAgent.connect();
     await agent.login("drop-model");
     const pending = chat({ model: "drop-model", messages: [{ role: "user", content: "hi" }] });
-    const generate = await agent.next();
-    if (generate.type !== "generate") throw new Error("expected generate");
-    agent.send({ type: "token", requestId: generate.requestId, index: 0, tokenId: 1, text: "x" });
+    const { session } = await startOn(agent, [1]);
+    agent.send({ type: "sampled", session, index: 0, tokenId: 1, text: "x", finish: null });
+    await agent.expect("feed");
     agent.ws.close(1001, "going away");
     const res = await pending;
-    expect(res.status).toBe(502);
-    expect(await res.json()).toMatchObject({ error: { code: "agent_lost" } });
-    const row = await env.DB.prepare("select count(*) as n from ledger where request_id = ?").bind(generate.requestId).first();
-    expect(row).toEqual({ n: 0 });
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("no_route");
+    const rows = await env.DB.prepare("select count(*) as n from ledger where model_id = 'drop-model'").first();
+    expect(rows).toEqual({ n: 0 });
   });
 
   test("a model seen before but with no agent now is 503; a never-seen one is 404", async () => {
@@ -155,5 +190,74 @@ describe("relaying a completion", () => {
     const unknown = await chat({ model: "never-model", messages: [{ role: "user", content: "hi" }] });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { code: "model_not_found", param: "model" } });
+  });
+});
+
+describe("pipelines", () => {
+  test("two stages: frames are relayed unchanged and only the last stage samples", async () => {
+    const first = await ScriptedAgent.connect();
+    const { nodeId: firstId } = await first.login("pipe-model", { layers: [0, 2] });
+    const last = await ScriptedAgent.connect();
+    const { nodeId: lastId } = await last.login("pipe-model", { layers: [2, 4] });
+    const pending = chat({ model: "pipe-model", messages: [{ role: "user", content: "hi" }], max_tokens: 1 });
+    const tokenize = await first.expect("tokenize");
+    first.send({ type: "tokenized", session: tokenize.session, tokens: [4, 5] });
+    const open0 = await first.expect("open");
+    expect(open0).toMatchObject({ stage: 0, stages: 2, layerBegin: 0, layerEnd: 2 });
+    expect(await first.expect("feed")).toMatchObject({ tokens: [4, 5], pos0: 0 });
+    const open1 = await last.expect("open");
+    expect(open1).toMatchObject({ session: open0.session, stage: 1, stages: 2, layerBegin: 2, layerEnd: 4 });
+    const frame = encodeFrame(
+      { session: open0.session, fromStage: 0, flags: FLAG_FINAL, pos0: 0, rows: 2, width: 3 },
+      Float32Array.from([1, 2, 3, 4, 5, 6]),
+    );
+    first.ws.send(frame);
+    const relayed = await last.expectFrame();
+    expect(relayed).toEqual(frame);
+    last.send({ type: "sampled", session: open0.session, index: 0, tokenId: 7, text: "z", finish: "length" });
+    const res = await pending;
+    expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe("z");
+    const row = await env.DB.prepare("select node_ids from ledger where model_id = 'pipe-model'").first();
+    expect(row).toEqual({ node_ids: JSON.stringify([firstId, lastId]) });
+    first.ws.close();
+    last.ws.close();
+  });
+
+  test("failover: a replica takes over mid-stream with the history replayed; nothing is repeated or lost", async () => {
+    const victim = await ScriptedAgent.connect();
+    await victim.login("failover-model");
+    const pending = chat({
+      model: "failover-model",
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 4,
+      seed: 5,
+      temperature: 0.7,
+    });
+    const tokenize = await victim.expect("tokenize");
+    // The replica joins after the request was planned on the victim.
+    const replica = await ScriptedAgent.connect();
+    await replica.login("failover-model");
+    victim.send({ type: "tokenized", session: tokenize.session, tokens: [1, 2] });
+    const open = await victim.expect("open");
+    await victim.expect("feed");
+    victim.send({ type: "sampled", session: open.session, index: 0, tokenId: 30, text: "A", finish: null });
+    await victim.expect("feed");
+    victim.send({ type: "sampled", session: open.session, index: 1, tokenId: 31, text: "B", finish: null });
+    await victim.expect("feed");
+    victim.ws.close(1011, "killed");
+    const reopen = await replica.expect("open");
+    expect(reopen).toMatchObject({ history: [30, 31], params: { seed: 5, temperature: 0.7, maxTokens: 4 } });
+    expect(reopen.session).not.toBe(open.session);
+    expect(await replica.expect("feed")).toMatchObject({ pos0: 0, tokens: [1, 2, 30, 31] });
+    // A late message from the dead attempt is ignored.
+    replica.send({ type: "sampled", session: open.session, index: 2, tokenId: 99, text: "X", finish: null });
+    replica.send({ type: "sampled", session: reopen.session, index: 2, tokenId: 32, text: "C", finish: null });
+    await replica.expect("feed");
+    replica.send({ type: "sampled", session: reopen.session, index: 3, tokenId: 33, text: "D", finish: "length" });
+    const res = await pending;
+    const body = (await res.json()) as { choices: { message: { content: string } }[]; usage: { completion_tokens: number } };
+    expect(body.choices[0]?.message.content).toBe("ABCD");
+    expect(body.usage.completion_tokens).toBe(4);
+    replica.ws.close();
   });
 });

@@ -8,8 +8,8 @@ import { KernelError, Kernels } from "../../kernels/engine.ts";
 import { kernelLibraryExists, kernelLibraryPath } from "../../kernels/library-path.ts";
 import { defaultCacheDir } from "../../model/builtin.ts";
 import { resolveModel } from "../../model/resolve-model.ts";
-import { decode, GenerationError } from "../../serve/generation.ts";
 import { LoadedModel } from "../../serve/loaded-model.ts";
+import { GenerationError, generateLocally } from "../../serve/local-generation.ts";
 import { CLIError } from "../cli-error.ts";
 import { parseOptions, positiveInt } from "../parse-options.ts";
 
@@ -58,19 +58,10 @@ export async function run(args: string[]): Promise<void> {
   let tokens = 0;
   const started = performance.now();
   try {
-    await decode(
-      model,
-      prompt,
-      { maxTokens, temperature, topP, seed, stop: [] },
-      {
-        token: (t) => {
-          if (tokens++ === 0) firstTokenAt = performance.now();
-          write(t.text);
-        },
-        done: (d) => write(d.tail),
-        cancelled: () => false,
-      },
-    );
+    await generateLocally(model, prompt, { maxTokens, temperature, topP, seed, stop: [] }, (choice) => {
+      if (choice.tokenId !== null && tokens++ === 0) firstTokenAt = performance.now();
+      write(choice.text);
+    });
   } catch (err) {
     if (err instanceof GenerationError) throw new CLIError(err.message, err.code);
     if (err instanceof KernelError) throw new CLIError(`${err.statusName}: ${err.message}`, "kernel_error");

@@ -1,6 +1,6 @@
 /** `aria-agent start`: load a model, dial the coordinator, serve completions until stopped. */
 
-import { Agent } from "../../serve/agent.ts";
+import { Agent, type LayerChoice } from "../../serve/agent.ts";
 import { CLIError } from "../cli-error.ts";
 import { parseOptions, positiveInt } from "../parse-options.ts";
 
@@ -8,6 +8,7 @@ export async function run(args: string[]): Promise<void> {
   const opts = parseOptions(args, {
     coordinator: { type: "string" },
     model: { type: "string" },
+    layers: { type: "string" },
     "max-sessions": { type: "string" },
     "cache-dir": { type: "string" },
     "config-dir": { type: "string" },
@@ -17,6 +18,7 @@ export async function run(args: string[]): Promise<void> {
   const agent = await Agent.create({
     coordinator: opts.coordinator,
     model: opts.model,
+    layers: parseLayers(opts.layers),
     maxSessions: positiveInt(opts["max-sessions"], "max-sessions", 4),
     cacheDir: opts["cache-dir"],
     configDir: opts["config-dir"],
@@ -25,12 +27,24 @@ export async function run(args: string[]): Promise<void> {
   });
   agent.start();
   await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      agent.log(`${signal}: stopping`);
+    process.once("SIGINT", () => {
+      agent.log("SIGINT: stopping");
       agent.stop();
       resolve();
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
+    });
+    process.once("SIGTERM", () => {
+      agent.log("SIGTERM: draining (finishing open sessions, accepting no new ones)");
+      void agent.drain().then(resolve);
+    });
   });
+}
+
+/** "a-b" (inclusive, as users count layers) or a single layer "a"; absent means every layer. */
+function parseLayers(value: string | undefined): LayerChoice {
+  if (value === undefined) return "all";
+  const m = /^(\d+)(?:-(\d+))?$/.exec(value.trim());
+  const first = m ? Number(m[1]) : Number.NaN;
+  const last = m?.[2] !== undefined ? Number(m[2]) : first;
+  if (!m || last < first) throw new CLIError(`--layers must be a range like 0-13, got '${value}'`, "bad_option", 2);
+  return { first, last };
 }

@@ -1,0 +1,66 @@
+/**
+ * Generation on this machine alone (`aria-agent generate`): every layer in one session, the
+ * same TokenChooser as a pipeline's last stage, so a local run and a pipelined run of the same
+ * prompt and parameters produce the same tokens.
+ */
+import type { SamplingParams } from "../../../shared/protocol/messages.ts";
+import type { LoadedModel } from "./loaded-model.ts";
+import { type Choice, TokenChooser } from "./token-chooser.ts";
+
+/** Prompt rows per forward call: bounds scratch memory during prefill. */
+export const PREFILL_CHUNK = 64;
+
+/** A generation refused for a reason the user should see. */
+export class GenerationError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Tokens the request may generate after `promptLength` tokens, within the model's context. */
+export function tokenBudget(promptLength: number, maxTokens: number, contextLimit: number): number {
+  if (promptLength === 0) throw new GenerationError("empty_prompt", "the prompt has no tokens");
+  if (promptLength >= contextLimit) {
+    throw new GenerationError(
+      "context_length_exceeded",
+      `the prompt is ${promptLength} tokens; this model's context is ${contextLimit} tokens`,
+    );
+  }
+  return Math.min(maxTokens, contextLimit - promptLength);
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Complete `prompt` token by token, calling `onChoice` for each choice until finished. */
+export async function generateLocally(
+  model: LoadedModel,
+  prompt: readonly number[],
+  params: SamplingParams,
+  onChoice: (choice: Choice) => void,
+): Promise<{ generated: number; finish: "stop" | "length" }> {
+  const budget = tokenBudget(prompt.length, params.maxTokens, model.contextLimit);
+  const chooser = new TokenChooser(model, { ...params, maxTokens: budget, seed: params.seed ?? Math.floor(Math.random() * 2 ** 32) });
+  const session = model.native.createSession(0, model.native.info.nLayer, prompt.length + budget);
+  try {
+    const nEmbd = model.native.info.nEmbd;
+    let hidden: Float32Array = new Float32Array(0);
+    for (let pos = 0; pos < prompt.length; pos += PREFILL_CHUNK) {
+      const chunk = prompt.slice(pos, pos + PREFILL_CHUNK);
+      hidden = session.forward(model.native.embed(chunk), chunk.length, pos);
+      await yieldToEventLoop();
+    }
+    let last = hidden.subarray(hidden.length - nEmbd);
+    for (let pos = prompt.length; ; pos++) {
+      const choice = chooser.choose(model.native.logits(last, 1));
+      onChoice(choice);
+      if (choice.finish) return { generated: chooser.count, finish: choice.finish };
+      last = session.forward(model.native.embed([choice.tokenId!]), 1, pos);
+      await yieldToEventLoop();
+    }
+  } finally {
+    session.close();
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Serves this agent's layer range as one stage of pipelines planned by the coordinator
+ * (docs/pipeline.md). Per session: a KV cache for its layers; the first stage also tokenizes
+ * and embeds, the last also applies the head and chooses tokens. Work for one session runs in
+ * arrival order; different sessions interleave, yielding to the event loop between steps.
+ */
+import { decodeFrame, encodeFrame, FLAG_FINAL } from "../../../shared/protocol/frame.ts";
+import type { AgentMessage, FeedMessage, OpenMessage, TokenizeMessage } from "../../../shared/protocol/messages.ts";
+import { TokenizerError } from "../../../shared/tokenizer/index.ts";
+import { KernelError, type NativeSession } from "../kernels/engine.ts";
+import type { LoadedModel } from "./loaded-model.ts";
+import { PREFILL_CHUNK } from "./local-generation.ts";
+import { TokenChooser } from "./token-chooser.ts";
+
+export interface StageOutput {
+  send(message: AgentMessage): boolean;
+  sendFrame(bytes: Uint8Array): boolean;
+}
+
+interface StageSession {
+  id: number;
+  stage: number;
+  first: boolean;
+  last: boolean;
+  native: NativeSession;
+  chooser: TokenChooser | null;
+  /** Work for this session, chained so it runs in arrival order. */
+  work: Promise<void>;
+  closed: boolean;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class StageServer {
+  private readonly sessions = new Map<number, StageSession>();
+  private draining = false;
+
+  constructor(
+    private readonly model: LoadedModel,
+    private readonly held: { layerBegin: number; layerEnd: number },
+    private readonly maxSessions: number,
+    private readonly out: StageOutput,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** Refuse new sessions from now on; open ones continue. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  tokenize(m: TokenizeMessage): void {
+    try {
+      if (m.model !== this.model.id) throw new StageError("model_not_loaded", `this agent serves ${this.model.id}`);
+      this.out.send({ type: "tokenized", session: m.session, tokens: this.model.promptTokens(m.messages) });
+    } catch (err) {
+      this.fail(m.session, err);
+    }
+  }
+
+  open(m: OpenMessage): void {
+    try {
+      if (this.draining) throw new StageError("draining", "the agent is shutting down");
+      if (m.model !== this.model.id) throw new StageError("model_not_loaded", `this agent serves ${this.model.id}`);
+      if (m.layerBegin < this.held.layerBegin || m.layerEnd > this.held.layerEnd || m.layerBegin >= m.layerEnd) {
+        throw new StageError(
+          "bad_range",
+          `layers [${m.layerBegin}, ${m.layerEnd}) are not within [${this.held.layerBegin}, ${this.held.layerEnd})`,
+        );
+      }
+      if (this.sessions.has(m.session)) throw new StageError("bad_session", `session ${m.session} is already open`);
+      if (this.sessions.size >= this.maxSessions) throw new StageError("busy", "the agent is at its session limit");
+      const last = m.stage === m.stages - 1;
+      if (last && m.layerEnd !== this.model.native.info.nLayer)
+        throw new StageError("bad_range", "the last stage must end at the last layer");
+      if (m.params.seed === undefined) throw new StageError("bad_params", "the coordinator must fix the seed");
+      const native = this.model.native.createSession(m.layerBegin, m.layerEnd, m.nCtx);
+      this.sessions.set(m.session, {
+        id: m.session,
+        stage: m.stage,
+        first: m.stage === 0,
+        last,
+        native,
+        chooser: last ? new TokenChooser(this.model, { ...m.params, seed: m.params.seed }, m.history) : null,
+        work: Promise.resolve(),
+        closed: false,
+      });
+    } catch (err) {
+      this.fail(m.session, err);
+    }
+  }
+
+  feed(m: FeedMessage): void {
+    this.enqueue(m.session, async (s) => {
+      if (!s.first) throw new StageError("bad_stage", "only the first stage takes tokens");
+      for (let i = 0; i < m.tokens.length; i += PREFILL_CHUNK) {
+        const chunk = m.tokens.slice(i, i + PREFILL_CHUNK);
+        this.run(s, this.model.native.embed(chunk), chunk.length, m.pos0 + i, i + PREFILL_CHUNK >= m.tokens.length);
+        if (i + PREFILL_CHUNK < m.tokens.length) await yieldToEventLoop();
+        if (s.closed) return;
+      }
+    });
+  }
+
+  frame(bytes: ArrayBuffer | Uint8Array): void {
+    let frame: ReturnType<typeof decodeFrame>;
+    try {
+      frame = decodeFrame(bytes);
+    } catch (err) {
+      this.log(`dropping a bad frame: ${(err as Error).message}`);
+      return;
+    }
+    this.enqueue(frame.session, async (s) => {
+      if (frame.fromStage !== s.stage - 1)
+        throw new StageError("bad_frame", `frame from stage ${frame.fromStage} reached stage ${s.stage}`);
+      if (frame.width !== this.model.native.info.nEmbd)
+        throw new StageError("bad_frame", `frame width ${frame.width}, model width ${this.model.native.info.nEmbd}`);
+      this.run(s, frame.data, frame.rows, frame.pos0, (frame.flags & FLAG_FINAL) !== 0);
+    });
+  }
+
+  close(session: number): void {
+    const s = this.sessions.get(session);
+    if (!s) return;
+    s.closed = true;
+    this.sessions.delete(session);
+    // Free after any step in flight for it has finished.
+    void s.work.finally(() => s.native.close());
+  }
+
+  closeAll(): void {
+    for (const id of [...this.sessions.keys()]) this.close(id);
+  }
+
+  /** This stage's layers on n rows; then the next hop: a frame onward, or (last stage) a choice. */
+  private run(s: StageSession, hidden: Float32Array, n: number, pos0: number, final: boolean): void {
+    const out = s.native.forward(hidden, n, pos0);
+    if (!s.last) {
+      const width = this.model.native.info.nEmbd;
+      this.out.sendFrame(encodeFrame({ session: s.id, fromStage: s.stage, flags: final ? FLAG_FINAL : 0, pos0, rows: n, width }, out));
+      return;
+    }
+    if (!final) return;
+    const width = this.model.native.info.nEmbd;
+    const chooser = s.chooser!;
+    const index = chooser.count;
+    const choice = chooser.choose(this.model.native.logits(out.subarray((n - 1) * width, n * width), 1));
+    this.out.send({ type: "sampled", session: s.id, index, tokenId: choice.tokenId, text: choice.text, finish: choice.finish });
+  }
+
+  private enqueue(session: number, task: (s: StageSession) => Promise<void>): void {
+    const s = this.sessions.get(session);
+    if (!s) return; // closed or never opened here (a stale message of an abandoned attempt)
+    s.work = s.work.then(async () => {
+      if (s.closed) return;
+      try {
+        await task(s);
+      } catch (err) {
+        this.fail(session, err);
+        this.close(session);
+      }
+    });
+  }
+
+  private fail(session: number, err: unknown): void {
+    const [code, message] =
+      err instanceof StageError
+        ? [err.code, err.message]
+        : err instanceof KernelError
+          ? ["kernel_error", `${err.statusName}: ${err.message}`]
+          : err instanceof TokenizerError
+            ? ["bad_prompt", err.message]
+            : ["internal_error", "the agent hit an internal error"];
+    if (!(err instanceof StageError || err instanceof KernelError || err instanceof TokenizerError))
+      this.log(`session ${session}: ${(err as Error).stack ?? err}`);
+    this.out.send({ type: "failed", session, code, message: message.slice(0, 1024) });
+  }
+}
+
+class StageError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
