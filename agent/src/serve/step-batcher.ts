@@ -91,7 +91,7 @@ export class StepBatcher {
         last.set(hidden.subarray((end - 1) * nEmbd, end * nEmbd), i * nEmbd);
       });
       const logits = this.engine.logits(last, batch.length);
-      batch.forEach((req, i) => req.resolve(logits.slice(i * nVocab, (i + 1) * nVocab)));
+      for (const [i, req] of batch.entries()) req.resolve(logits.slice(i * nVocab, (i + 1) * nVocab));
     } catch (err) {
       for (const req of batch) req.reject(err);
     }

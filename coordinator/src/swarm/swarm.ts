@@ -381,7 +381,10 @@ export class Swarm extends DurableObject<Env> {
   }
 
   private fail(req: RequestState, err: RequestError): void {
-    if (req.tokenized) return req.tokenized.reject(err);
+    if (req.tokenized) {
+      req.tokenized.reject(err);
+      return;
+    }
     this.emit(req, { type: "error", status: err.status, code: err.code, message: err.message });
     this.finishRequest(req);
   }
