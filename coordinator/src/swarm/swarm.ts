@@ -430,7 +430,10 @@ export class Swarm extends DurableObject<Env> {
   /** Forward a stage's activation frame, unchanged, to the next stage of its chain. */
   private relayFrame(ws: WebSocket, a: ReadyAttachment, data: ArrayBuffer): void {
     const header = peekFrameHeader(data);
-    if (!header) return this.reject(ws, "bad_frame", "binary message is not an activation frame");
+    if (!header) {
+      this.reject(ws, "bad_frame", "binary message is not an activation frame");
+      return;
+    }
     const req = this.sessions.get(header.session);
     const chain = req?.attempt?.chain;
     const from = chain?.[header.fromStage];
