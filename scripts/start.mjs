@@ -18,13 +18,20 @@ let values;
 try {
   ({ values } = parseArgs({
     args: process.argv.slice(2),
-    options: { port: { type: "string", default: "8787" }, model: { type: "string", default: BUILTIN_MODEL } },
+    options: {
+      port: { type: "string", default: "8787" },
+      model: { type: "string", default: BUILTIN_MODEL },
+      agents: { type: "string", default: "1" },
+    },
   }));
 } catch (err) {
   fail(err.message);
 }
 const port = Number(values.port);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`--port must be a TCP port, got '${values.port}'`);
+const agentCount = Number(values.agents);
+if (!Number.isInteger(agentCount) || agentCount < 1 || agentCount > 64)
+  fail(`--agents must be a number from 1 to 64, got '${values.agents}'`);
 
 const build = spawnSync(process.execPath, [join(ROOT, "scripts", "build-kernels.mjs")], { stdio: "inherit" });
 if (build.status !== 0) process.exit(build.status ?? 1);
@@ -61,16 +68,25 @@ try {
       stopAll(1);
     }
   });
-  console.error(`starting an agent with model ${values.model} …`);
-  const agent = startAgent({ coordinator: coordinator.url, model: values.model, configDir: join(stateDir, "agent"), onLine: log("") });
-  children.push(agent);
-  agent.on("exit", (code) => {
-    if (!stopping) {
-      console.error(`the agent exited (${code}); stopping`);
-      stopAll(1);
-    }
-  });
-  await waitForModel(coordinator.url, apiKey, values.model, { timeoutMs: 120_000, process: agent });
+  // N agents split the layers evenly (each its own node key); one agent serves the whole model.
+  console.error(`starting ${agentCount === 1 ? "an agent" : `${agentCount} agents`} with model ${values.model} …`);
+  for (let i = 1; i <= agentCount; i++) {
+    const agent = startAgent({
+      coordinator: coordinator.url,
+      model: values.model,
+      configDir: join(stateDir, agentCount === 1 ? "agent" : `agent-${i}`),
+      extraArgs: agentCount === 1 ? [] : ["--layers", `${i}/${agentCount}`],
+      onLine: log(agentCount === 1 ? "" : `[agent ${i}]`),
+    });
+    children.push(agent);
+    agent.on("exit", (code) => {
+      if (!stopping) {
+        console.error(`agent ${i} exited (${code}); stopping`);
+        stopAll(1);
+      }
+    });
+  }
+  await waitForModel(coordinator.url, apiKey, values.model, { timeoutMs: 120_000 });
 
   const base = `${coordinator.url}/v1`;
   console.log(`\nARIA is running. Paste these two lines into a shell:\n`);

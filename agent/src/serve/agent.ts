@@ -14,8 +14,24 @@ import { AGENT_VERSION } from "../version.ts";
 import { LoadedModel } from "./loaded-model.ts";
 import { StageServer } from "./stage-server.ts";
 
-/** Layers to serve: an inclusive "a-b" range from the command line, or the whole model. */
-export type LayerChoice = { first: number; last: number } | "all";
+/** Layers to serve: an inclusive range, the i-th of N even parts, or the whole model. */
+export type LayerChoice = { first: number; last: number } | { part: number; of: number } | "all";
+
+/** The [begin, end) range a choice means for a model of nLayers layers. */
+export function layerRange(choice: LayerChoice, nLayers: number): { layerBegin: number; layerEnd: number } {
+  if (choice === "all") return { layerBegin: 0, layerEnd: nLayers };
+  if ("part" in choice) {
+    if (choice.of > nLayers)
+      throw new CLIError(`--layers ${choice.part}/${choice.of}: the model has only ${nLayers} layers`, "bad_option", 2);
+    // Even split; the first (nLayers mod N) parts get one layer more.
+    const base = Math.floor(nLayers / choice.of);
+    const extra = nLayers % choice.of;
+    const begin = (choice.part - 1) * base + Math.min(choice.part - 1, extra);
+    return { layerBegin: begin, layerEnd: begin + base + (choice.part <= extra ? 1 : 0) };
+  }
+  if (choice.last >= nLayers) throw new CLIError(`--layers: the model has ${nLayers} layers (0-${nLayers - 1})`, "bad_option", 2);
+  return { layerBegin: choice.first, layerEnd: choice.last + 1 };
+}
 
 export interface AgentOptions {
   coordinator: string;
@@ -77,11 +93,12 @@ export class Agent {
       throw new CLIError(`cannot load ${resolved.path}: ${(err as Error).message}`, "bad_model");
     }
     const nLayer = model.native.info.nLayer;
-    const held =
-      opts.layers === "all" ? { layerBegin: 0, layerEnd: nLayer } : { layerBegin: opts.layers.first, layerEnd: opts.layers.last + 1 };
-    if (held.layerEnd > nLayer) {
+    let held: { layerBegin: number; layerEnd: number };
+    try {
+      held = layerRange(opts.layers, nLayer);
+    } catch (err) {
       model.close();
-      throw new CLIError(`--layers: the model has ${nLayer} layers (0-${nLayer - 1})`, "bad_option", 2);
+      throw err;
     }
     const identity = await loadOrCreateIdentity(opts.configDir ?? defaultConfigDir(opts.env));
     opts.log(

@@ -78,6 +78,9 @@ export class StageServer {
         throw new StageError("bad_range", "the last stage must end at the last layer");
       if (m.params.seed === undefined) throw new StageError("bad_params", "the coordinator must fix the seed");
       const native = this.model.native.createSession(m.layerBegin, m.layerEnd, m.nCtx);
+      this.log(
+        `session ${m.session}: stage ${m.stage + 1}/${m.stages}, layers ${m.layerBegin}-${m.layerEnd - 1}, ${m.history.length} tokens to replay`,
+      );
       this.sessions.set(m.session, {
         id: m.session,
         stage: m.stage,

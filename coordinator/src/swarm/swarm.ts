@@ -45,6 +45,8 @@ export const HEARTBEAT_TIMEOUT_MS = 3 * HEARTBEAT_MS;
 export const LOGIN_TIMEOUT_MS = 10_000;
 /** A chain attempt with no output from any stage for this long is abandoned for another chain. */
 export const STALL_TIMEOUT_MS = 10_000;
+/** How long a request waits for a free slot when every covering agent is at capacity. */
+export const QUEUE_TIMEOUT_MS = 30_000;
 /** Failovers per request before giving up. */
 export const MAX_FAILOVERS = 3;
 /** Stage-time estimate for an agent not yet measured. */
@@ -65,6 +67,8 @@ export class Swarm extends DurableObject<Env> {
   /** Measured stage time per node (EWMA, ms). */
   private readonly stageMs = new Map<string, number>();
   private nextSession = 1;
+  /** Requests waiting for capacity; woken whenever a request finishes. */
+  private capacityWaiters: (() => void)[] = [];
   private readonly db;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -265,8 +269,7 @@ export class Swarm extends DurableObject<Env> {
   /** Ask the first stage of a fresh chain for the prompt's token ids; fail over while tokenizing. */
   private async tokenize(req: RequestState): Promise<void> {
     for (;;) {
-      const attempt = this.newAttempt(req);
-      if (!attempt) throw new RequestError(503, "no_route", `no chain of agents can serve '${req.model}' right now`);
+      const attempt = this.newAttempt(req) ?? (await this.waitForCapacity(req));
       const wait = new Promise<void>((resolve, reject) => {
         req.tokenized = { resolve, reject };
       });
@@ -290,6 +293,32 @@ export class Swarm extends DurableObject<Env> {
       );
     }
     req.budget = Math.min(req.params.maxTokens, req.nCtx - prompt.length);
+  }
+
+  /**
+   * No chain has a free slot: wait (in arrival order of wake-ups) until a request finishes and
+   * a chain can be planned, or give up with 503 when the model is no longer covered or the wait
+   * is too long.
+   */
+  private async waitForCapacity(req: RequestState): Promise<Attempt> {
+    const deadline = Date.now() + QUEUE_TIMEOUT_MS;
+    for (;;) {
+      const offers = this.offersFor(req.model).filter((o) => !req.excluded.has(o.nodeId));
+      if (!planChain(offers, req.nLayers, true))
+        throw new RequestError(503, "no_route", `no chain of agents can serve '${req.model}' right now`);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new RequestError(503, "agents_busy", `every agent serving '${req.model}' is at capacity; retry shortly`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(remaining, 1_000));
+        this.capacityWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (req.done) throw new RequestError(503, "cancelled", "the request was cancelled");
+      const attempt = this.newAttempt(req);
+      if (attempt) return attempt;
+    }
   }
 
   /** Open every stage of the current attempt and feed it the history (prompt + generated). */
@@ -395,6 +424,7 @@ export class Swarm extends DurableObject<Env> {
     req.done = true;
     this.closeAttempt(req);
     this.requests.delete(req.requestId);
+    for (const wake of this.capacityWaiters.splice(0)) wake();
     try {
       req.controller.close();
     } catch {

@@ -50,7 +50,10 @@ export async function run(args: string[]): Promise<void> {
     throw new CLIError(`cannot load ${resolved.path}: ${detail}`, "bad_model");
   }
   const loadMs = performance.now() - loadStarted;
-  const prompt = model.tokenizer.encode(opts.prompt, { parseSpecial: true });
+  // BOS when the file asks for it, but never twice (a prompt may start with the BOS text itself).
+  const tok = model.tokenizer;
+  const prompt = tok.encode(opts.prompt, { parseSpecial: true, addBos: false });
+  if (tok.addBos && tok.bosId !== undefined && prompt[0] !== tok.bosId) prompt.unshift(tok.bosId);
   const write = (text: string) => {
     if (text) process.stdout.write(text);
   };

@@ -39,12 +39,22 @@ export async function run(args: string[]): Promise<void> {
   });
 }
 
-/** "a-b" (inclusive, as users count layers) or a single layer "a"; absent means every layer. */
-function parseLayers(value: string | undefined): LayerChoice {
+/**
+ * "a-b" (inclusive, as users count layers), a single layer "a", or "i/N": the i-th (1-based) of N
+ * even parts of the model. Absent: every layer.
+ */
+export function parseLayers(value: string | undefined): LayerChoice {
   if (value === undefined) return "all";
+  const part = /^(\d+)\/(\d+)$/.exec(value.trim());
+  if (part) {
+    const index = Number(part[1]);
+    const parts = Number(part[2]);
+    if (index < 1 || index > parts) throw new CLIError(`--layers ${value}: the part must be between 1 and ${parts}`, "bad_option", 2);
+    return { part: index, of: parts };
+  }
   const m = /^(\d+)(?:-(\d+))?$/.exec(value.trim());
   const first = m ? Number(m[1]) : Number.NaN;
   const last = m?.[2] !== undefined ? Number(m[2]) : first;
-  if (!m || last < first) throw new CLIError(`--layers must be a range like 0-13, got '${value}'`, "bad_option", 2);
+  if (!m || last < first) throw new CLIError(`--layers must be a range like 0-13 or a part like 2/3, got '${value}'`, "bad_option", 2);
   return { first, last };
 }

@@ -1,0 +1,141 @@
+/**
+ * Pipeline parallelism end to end: wrangler dev (workerd) + real Bun agents holding layer
+ * shards + the openai client. A split model must produce exactly what one machine produces,
+ * also when a stage's agent is SIGKILLed mid-stream, and under concurrent clients.
+ */
+import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import OpenAI from "openai";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { freePort, signalGroup, startAgent, startCoordinator, stopGroup, waitFor, waitForModel } from "../../scripts/local-network.mjs";
+import { singleMachineChat } from "../support/single-machine.ts";
+
+const MODEL = "aria-tiny-random";
+let dir: string;
+let apiKey: string;
+let coordinator: { url: string; child: ChildProcess };
+let client: OpenAI;
+let modelPath: string;
+const agents: { child: ChildProcess; lines: string[] }[] = [];
+
+function agent(name: string, layers: string): { child: ChildProcess; lines: string[] } {
+  const lines: string[] = [];
+  const child = startAgent({
+    coordinator: coordinator.url,
+    model: MODEL,
+    configDir: join(dir, name),
+    cacheDir: join(dir, "cache"),
+    extraArgs: ["--layers", layers, "--max-sessions", "8"],
+    onLine: (l) => lines.push(l),
+  });
+  const a = { child, lines };
+  agents.push(a);
+  return a;
+}
+
+async function waitForAgents(n: number) {
+  await waitFor(`${n} agents connected`, () => agents.filter((a) => a.lines.some((l) => l.includes("connected to"))).length >= n, {
+    timeoutMs: 60_000,
+  });
+  await waitForModel(coordinator.url, apiKey, MODEL);
+}
+
+async function stopAgents() {
+  await Promise.all(agents.splice(0).map((a) => stopGroup(a.child)));
+  await waitFor("the model to be unlisted", async () => (await client.models.list()).data.length === 0, { timeoutMs: 30_000 });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "aria-pipeline-"));
+  apiKey = `test-${randomBytes(8).toString("hex")}`;
+  coordinator = await startCoordinator({ port: await freePort(), persistDir: join(dir, "wrangler"), apiKey });
+  client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey, maxRetries: 0 });
+  modelPath = join(dir, "cache", "models", `${MODEL}.gguf`);
+});
+
+afterEach(stopAgents);
+
+afterAll(async () => {
+  await Promise.all(agents.map((a) => stopGroup(a.child)));
+  await stopGroup(coordinator?.child);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("a model split across agents", () => {
+  test("3 agents splitting the layers produce exactly one machine's output", async () => {
+    agent("a1", "1/3");
+    agent("a2", "2/3");
+    agent("a3", "3/3");
+    await waitForAgents(3);
+    const text = "Pipelines split the model by layers.";
+    const res = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: text }],
+      max_tokens: 40,
+      temperature: 0,
+    });
+    const expected = await singleMachineChat(modelPath, text, 40);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(res.choices[0]?.message.content).toBe(expected);
+    // Every agent ran a stage of it.
+    for (const a of agents) expect(a.lines.some((l) => /session \d+: stage \d\/3/.test(l))).toBe(true);
+  });
+
+  test("SIGKILL of a replicated stage's agent mid-stream: the stream completes with one machine's output", async () => {
+    agent("b1", "1/3");
+    const replicas = [agent("b2", "2/3"), agent("b2-replica", "2/3")];
+    agent("b3", "3/3");
+    await waitForAgents(4);
+    const text = "Keep going even if a node dies.";
+    const maxTokens = 200;
+    const expected = await singleMachineChat(modelPath, text, maxTokens);
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: text }],
+      max_tokens: maxTokens,
+      temperature: 0,
+      stream: true,
+    });
+    let content = "";
+    let chunks = 0;
+    let killed: (typeof replicas)[number] | undefined;
+    for await (const chunk of stream) {
+      content += chunk.choices[0]?.delta?.content ?? "";
+      if (++chunks === 8) {
+        killed = replicas.find((r) => r.lines.some((l) => /session \d+: stage 2\/3/.test(l)));
+        expect(killed).toBeDefined();
+        signalGroup(killed!.child, "SIGKILL");
+      }
+    }
+    expect(killed).toBeDefined();
+    expect(content).toBe(expected);
+    const survivor = replicas.find((r) => r !== killed)!;
+    expect(survivor.lines.some((l) => /stage 2\/3, layers 2-3, \d+ tokens to replay/.test(l))).toBe(true);
+  });
+
+  test("8 concurrent streaming clients against a 2-stage pipeline all complete correctly", async () => {
+    agent("c1", "1/2");
+    agent("c2", "2/2");
+    await waitForAgents(2);
+    const prompts = Array.from({ length: 8 }, (_, i) => `Client number ${i} asks about ternary weights.`);
+    const expected = await Promise.all(prompts.map((p) => singleMachineChat(modelPath, p, 24)));
+    const outputs = await Promise.all(
+      prompts.map(async (p) => {
+        const stream = await client.chat.completions.create({
+          model: MODEL,
+          messages: [{ role: "user", content: p }],
+          max_tokens: 24,
+          temperature: 0,
+          stream: true,
+        });
+        let content = "";
+        for await (const chunk of stream) content += chunk.choices[0]?.delta?.content ?? "";
+        return content;
+      }),
+    );
+    expect(outputs).toEqual(expected);
+  });
+});
