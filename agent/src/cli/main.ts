@@ -9,7 +9,8 @@ const USAGE = `usage: aria-agent <command> [options]
 
 commands:
   start --coordinator <url> --model <path|id>   serve a model to a coordinator
-        [--max-sessions N] [--cache-dir DIR] [--config-dir DIR]
+        [--layers a-b | i/N | all] [--max-sessions N] [--cache-dir DIR] [--config-dir DIR]
+        without --layers the agent takes what the network is missing, as much as fits in RAM
   generate --model <path|id> --prompt "<text>"   complete raw text locally, no network
         [--max-tokens N] [--temperature T] [--top-p P] [--seed S] [--threads T] [--cache-dir DIR]
 

@@ -2,6 +2,7 @@
  * The agent process: its identity, the model shard it serves, the coordinator link, and the
  * stage server that does the work. The link only moves messages.
  */
+import { freemem } from "node:os";
 import { CLIError } from "../cli/cli-error.ts";
 import { defaultConfigDir, loadOrCreateIdentity } from "../identity/node-key.ts";
 import { KernelError, Kernels } from "../kernels/engine.ts";
@@ -12,13 +13,14 @@ import { CoordinatorLink } from "../net/coordinator-link.ts";
 import { agentSocketUrl } from "../net/coordinator-url.ts";
 import { AGENT_VERSION } from "../version.ts";
 import { LoadedModel } from "./loaded-model.ts";
+import { layersThatFit, pickLayers } from "./pick-layers.ts";
 import { StageServer } from "./stage-server.ts";
 
 /** Layers to serve: an inclusive range, the i-th of N even parts, or the whole model. */
-export type LayerChoice = { first: number; last: number } | { part: number; of: number } | "all";
+export type LayerChoice = { first: number; last: number } | { part: number; of: number } | "all" | "auto";
 
 /** The [begin, end) range a choice means for a model of nLayers layers. */
-export function layerRange(choice: LayerChoice, nLayers: number): { layerBegin: number; layerEnd: number } {
+export function layerRange(choice: Exclude<LayerChoice, "auto">, nLayers: number): { layerBegin: number; layerEnd: number } {
   if (choice === "all") return { layerBegin: 0, layerEnd: nLayers };
   if ("part" in choice) {
     if (choice.of > nLayers)
@@ -42,6 +44,28 @@ export interface AgentOptions {
   configDir: string | undefined;
   env: Record<string, string | undefined>;
   log: (line: string) => void;
+}
+
+/**
+ * No --layers: ask the coordinator which layers of this model the network holds and take what
+ * is missing (else the least replicated part), as much as fits in the memory this machine has
+ * free. If the coordinator cannot be asked, serve what fits from layer 0.
+ */
+async function autoLayers(coordinator: string, model: LoadedModel, log: (line: string) => void) {
+  const nLayers = model.native.info.nLayer;
+  const maxLayers = layersThatFit(Bun.file(model.path).size, nLayers, freemem() * 0.8);
+  let replicas: number[] = new Array(nLayers).fill(0);
+  try {
+    const url = new URL(coordinator.replace(/^ws/, "http"));
+    url.pathname = `${url.pathname.replace(/\/+$/, "").replace(/\/v1$/, "")}/v1/agents/coverage`;
+    url.searchParams.set("model", model.id);
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    const body = (await res.json()) as { nLayers: number | null; replicas: number[] };
+    if (res.ok && body.nLayers === nLayers) replicas = body.replicas;
+  } catch (err) {
+    log(`could not ask the coordinator which layers are missing (${(err as Error).message}); choosing alone`);
+  }
+  return pickLayers(replicas, maxLayers);
 }
 
 /** How long a draining agent waits for its sessions to finish before leaving anyway. */
@@ -95,7 +119,7 @@ export class Agent {
     const nLayer = model.native.info.nLayer;
     let held: { layerBegin: number; layerEnd: number };
     try {
-      held = layerRange(opts.layers, nLayer);
+      held = opts.layers === "auto" ? await autoLayers(opts.coordinator, model, (line) => opts.log(line)) : layerRange(opts.layers, nLayer);
     } catch (err) {
       model.close();
       throw err;

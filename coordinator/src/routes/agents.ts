@@ -11,3 +11,10 @@ agents.get("/agents/connect", async (c) => {
   }
   return swarmStub(c.env).fetch(c.req.raw);
 });
+
+/** GET /v1/agents/coverage?model=<id or sha256> — replicas per layer; agents use it to pick a range. */
+agents.get("/agents/coverage", async (c) => {
+  const model = c.req.query("model");
+  if (!model) throw new ApiError(400, "invalid_request_error", "invalid_request", "Missing required parameter: 'model'.", "model");
+  return c.json(await swarmStub(c.env).coverage(model));
+});

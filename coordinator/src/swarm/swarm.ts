@@ -38,7 +38,7 @@ import { missingLayers, type Offer, planChain, updateEwma } from "./planner.ts";
 import { type Attempt, RequestError, type RequestState, type StageRef } from "./request-state.ts";
 
 /** How often agents ping; sent to them in `welcome`. */
-export const HEARTBEAT_MS = 5_000;
+export const HEARTBEAT_MS = 2_000;
 /** A logged-in agent silent for this long is considered dead. */
 export const HEARTBEAT_TIMEOUT_MS = 3 * HEARTBEAT_MS;
 /** An agent must answer the challenge within this time. */
@@ -51,7 +51,7 @@ export const QUEUE_TIMEOUT_MS = 30_000;
 export const MAX_FAILOVERS = 3;
 /** Stage-time estimate for an agent not yet measured. */
 const DEFAULT_STAGE_MS = 20;
-const ALARM_EVERY_MS = 1_000;
+const ALARM_EVERY_MS = 2_000;
 
 /** A served model as /v1/models reports it. */
 export interface ServedModel {
@@ -190,6 +190,20 @@ export class Swarm extends DurableObject<Env> {
       if (planChain(offers, nLayers, true)) served.push({ id, nLayers, agents: new Set(offers.map((o) => o.nodeId)).size });
     }
     return served.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** How many logged-in agents hold each layer of a model (for agents choosing their range). */
+  async coverage(model: string): Promise<{ model: string; nLayers: number | null; replicas: number[] }> {
+    let nLayers: number | null = null;
+    const shards: { layerBegin: number; layerEnd: number }[] = [];
+    for (const { shard } of this.readyShards()) {
+      if (shard.id !== model && shard.sha256 !== model) continue;
+      nLayers = shard.nLayers;
+      shards.push(shard);
+    }
+    const replicas = new Array<number>(nLayers ?? 0).fill(0);
+    for (const s of shards) for (let l = s.layerBegin; l < s.layerEnd; l++) replicas[l] = (replicas[l] ?? 0) + 1;
+    return { model, nLayers, replicas };
   }
 
   /**

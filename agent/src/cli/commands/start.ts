@@ -40,11 +40,12 @@ export async function run(args: string[]): Promise<void> {
 }
 
 /**
- * "a-b" (inclusive, as users count layers), a single layer "a", or "i/N": the i-th (1-based) of N
- * even parts of the model. Absent: every layer.
+ * "a-b" (inclusive, as users count layers), a single layer "a", "i/N": the i-th (1-based) of N
+ * even parts of the model, or "all". Absent: chosen from what the network is missing.
  */
 export function parseLayers(value: string | undefined): LayerChoice {
-  if (value === undefined) return "all";
+  if (value === undefined) return "auto";
+  if (value === "all") return "all";
   const part = /^(\d+)\/(\d+)$/.exec(value.trim());
   if (part) {
     const index = Number(part[1]);
