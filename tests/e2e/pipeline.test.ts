@@ -138,4 +138,42 @@ describe("a model split across agents", () => {
     );
     expect(outputs).toEqual(expected);
   });
+
+  test("SIGTERM drains an agent: its open stream completes, then it leaves and new requests use the other", async () => {
+    const first = agent("d1", "all");
+    await waitForAgents(1);
+    const second = agent("d2", "all");
+    await waitFor("the second agent", () => second.lines.some((l) => l.includes("connected to")), { timeoutMs: 60_000 });
+    const text = "Drain me gently.";
+    const expected = await singleMachineChat(modelPath, text, 120);
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: text }],
+      max_tokens: 120,
+      temperature: 0,
+      stream: true,
+    });
+    let content = "";
+    let chunks = 0;
+    let drained: typeof first | undefined;
+    for await (const chunk of stream) {
+      content += chunk.choices[0]?.delta?.content ?? "";
+      if (++chunks === 4) {
+        drained = [first, second].find((a) => a.lines.some((l) => /session \d+: stage 1\/1/.test(l)));
+        signalGroup(drained!.child, "SIGTERM");
+      }
+    }
+    expect(content).toBe(expected);
+    await waitFor("the drained agent to exit", () => drained!.child.exitCode !== null, { timeoutMs: 30_000 });
+    expect(drained!.child.exitCode).toBe(0);
+    const other = drained === first ? second : first;
+    const res = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: text }],
+      max_tokens: 8,
+      temperature: 0,
+    });
+    expect(res.choices[0]?.message.content).toBe(await singleMachineChat(modelPath, text, 8));
+    expect(other.lines.filter((l) => /session \d+: stage 1\/1/.test(l)).length).toBeGreaterThan(0);
+  });
 });
