@@ -74,20 +74,24 @@ function isPrintableByte(b: number): boolean {
   return b === 0x09 || b === 0x0a || (b >= 0x20 && b <= 0x7e);
 }
 
-function rngFor(tensorName: string): Prng {
-  return new Prng(seedFromString(`${BUILTIN_MODEL_ID}/${tensorName}`));
+/** The shape of a generated random-weight BitNet model (the built-in one, or a benchmark's). */
+export type RandomModelShape = { readonly [K in keyof typeof BUILTIN_SHAPE]: number };
+
+/** Each tensor's generator is seeded by the model name and the tensor name. */
+function rngFor(model: string, tensorName: string): Prng {
+  return new Prng(seedFromString(`${model}/${tensorName}`));
 }
 
-function f32Tensor(name: string, n: number): GgufTensorInput {
-  const r = rngFor(name);
+function f32Tensor(model: string, name: string, n: number): GgufTensorInput {
+  const r = rngFor(model, name);
   const data = new Uint8Array(4 * n);
   const view = new DataView(data.buffer);
   for (let i = 0; i < n; i++) view.setFloat32(4 * i, 1 + NORM_JITTER * (2 * r.nextFloat() - 1), true);
   return { name, type: GgmlType.F32, dims: [n], data };
 }
 
-function embeddingTensor(name: string, nEmbd: number, nVocab: number): GgufTensorInput {
-  const r = rngFor(name);
+function embeddingTensor(model: string, name: string, nEmbd: number, nVocab: number): GgufTensorInput {
+  const r = rngFor(model, name);
   const data = new Uint8Array(nEmbd * nVocab * 2);
   const view = new DataView(data.buffer);
   for (let t = 0; t < nVocab; t++) {
@@ -102,8 +106,8 @@ function embeddingTensor(name: string, nEmbd: number, nVocab: number): GgufTenso
  * d = gain/sqrt(fanIn · nonzero fraction) rounded to f16, so that a unit-RMS input gives outputs of
  * RMS `gain` (y_j = d · Σ_i t_ji x_i has variance d² · nonzero · fanIn).
  */
-function ternaryTensor(name: string, fanIn: number, fanOut: number, gain = 1): GgufTensorInput {
-  const r = rngFor(name);
+function ternaryTensor(model: string, name: string, fanIn: number, fanOut: number, gain = 1): GgufTensorInput {
+  const r = rngFor(model, name);
   const n = fanIn * fanOut;
   const trits = new Int8Array(n);
   let nonzero = 0;
@@ -116,38 +120,38 @@ function ternaryTensor(name: string, fanIn: number, fanOut: number, gain = 1): G
   return { name, type: GgmlType.TQ2_0, dims: [fanIn, fanOut], data: packTernaryTq2_0(trits, d) };
 }
 
-function tensors(nVocab: number): GgufTensorInput[] {
-  const s = BUILTIN_SHAPE;
+function tensors(model: string, s: RandomModelShape, nVocab: number): GgufTensorInput[] {
+  const f32 = (name: string, n: number) => f32Tensor(model, name, n);
+  const ternary = (name: string, fanIn: number, fanOut: number, gain = 1) => ternaryTensor(model, name, fanIn, fanOut, gain);
   const kvDim = s.nHeadKv * s.headDim;
-  const out: GgufTensorInput[] = [embeddingTensor("token_embd.weight", s.nEmbd, nVocab)];
+  const out: GgufTensorInput[] = [embeddingTensor(model, "token_embd.weight", s.nEmbd, nVocab)];
   for (let l = 0; l < s.nLayer; l++) {
     const p = `blk.${l}.`;
     out.push(
-      f32Tensor(`${p}attn_norm.weight`, s.nEmbd),
-      ternaryTensor(`${p}attn_q.weight`, s.nEmbd, s.nHead * s.headDim, QUERY_GAIN),
-      ternaryTensor(`${p}attn_k.weight`, s.nEmbd, kvDim),
-      ternaryTensor(`${p}attn_v.weight`, s.nEmbd, kvDim),
-      f32Tensor(`${p}attn_sub_norm.weight`, s.nHead * s.headDim),
-      ternaryTensor(`${p}attn_output.weight`, s.nHead * s.headDim, s.nEmbd),
-      f32Tensor(`${p}ffn_norm.weight`, s.nEmbd),
-      ternaryTensor(`${p}ffn_gate.weight`, s.nEmbd, s.nFf),
-      ternaryTensor(`${p}ffn_up.weight`, s.nEmbd, s.nFf),
-      f32Tensor(`${p}ffn_sub_norm.weight`, s.nFf),
-      ternaryTensor(`${p}ffn_down.weight`, s.nFf, s.nEmbd),
+      f32(`${p}attn_norm.weight`, s.nEmbd),
+      ternary(`${p}attn_q.weight`, s.nEmbd, s.nHead * s.headDim, QUERY_GAIN),
+      ternary(`${p}attn_k.weight`, s.nEmbd, kvDim),
+      ternary(`${p}attn_v.weight`, s.nEmbd, kvDim),
+      f32(`${p}attn_sub_norm.weight`, s.nHead * s.headDim),
+      ternary(`${p}attn_output.weight`, s.nHead * s.headDim, s.nEmbd),
+      f32(`${p}ffn_norm.weight`, s.nEmbd),
+      ternary(`${p}ffn_gate.weight`, s.nEmbd, s.nFf),
+      ternary(`${p}ffn_up.weight`, s.nEmbd, s.nFf),
+      f32(`${p}ffn_sub_norm.weight`, s.nFf),
+      ternary(`${p}ffn_down.weight`, s.nFf, s.nEmbd),
     );
   }
-  out.push(f32Tensor("output_norm.weight", s.nEmbd));
+  out.push(f32("output_norm.weight", s.nEmbd));
   return out;
 }
 
-function metadata(vocab: readonly string[], merges: readonly string[]): [string, GgufValue][] {
-  const s = BUILTIN_SHAPE;
+function metadata(model: string, s: RandomModelShape, vocab: readonly string[], merges: readonly string[]): [string, GgufValue][] {
   const tokens = [...vocab, ...BUILTIN_SPECIAL_TOKENS];
   const types = tokens.map((_, i) => (i < vocab.length ? TokenType.NORMAL : TokenType.CONTROL));
   const idOf = (t: (typeof BUILTIN_SPECIAL_TOKENS)[number]) => vocab.length + BUILTIN_SPECIAL_TOKENS.indexOf(t);
   return [
     ["general.architecture", gv.str(ARCH)],
-    ["general.name", gv.str(BUILTIN_MODEL_ID)],
+    ["general.name", gv.str(model)],
     [`${ARCH}.vocab_size`, gv.u32(tokens.length)],
     [`${ARCH}.context_length`, gv.u32(s.nCtx)],
     [`${ARCH}.embedding_length`, gv.u32(s.nEmbd)],
@@ -179,7 +183,15 @@ function metadata(vocab: readonly string[], merges: readonly string[]): [string,
  * @example const bytes = buildBuiltinModel(); readGguf(bytes).metadata.get("general.name")
  */
 export function buildBuiltinModel(): Uint8Array {
-  const { vocab, merges } = trainBpe(BUILTIN_CORPUS, { targetMerges: BUILTIN_SHAPE.nMerges });
+  return buildRandomModel(BUILTIN_MODEL_ID, BUILTIN_SHAPE);
+}
+
+/**
+ * A random-weight model of any shape with the built-in model's layout, tokenizer and recipe
+ * (benchmarks use larger ones). Deterministic for a given name and shape.
+ */
+export function buildRandomModel(name: string, shape: RandomModelShape): Uint8Array {
+  const { vocab, merges } = trainBpe(BUILTIN_CORPUS, { targetMerges: shape.nMerges });
   const nVocab = vocab.length + BUILTIN_SPECIAL_TOKENS.length;
-  return writeGguf({ metadata: metadata(vocab, merges), tensors: tensors(nVocab) });
+  return writeGguf({ metadata: metadata(name, shape, vocab, merges), tensors: tensors(name, shape, nVocab) });
 }
