@@ -87,6 +87,21 @@ ARIA_API int aria_model_load(const char *path, aria_model **out, char *err, size
 /* Unmap and free. NULL is a no-op. All sessions of the model must be freed first. */
 ARIA_API void aria_model_free(aria_model *model);
 
+/* Output-head representation chosen at load time (aria_model_load_ex). */
+typedef enum aria_head_type {
+    ARIA_HEAD_AS_IS = 0, /* use the file's tensor as it is (aria_model_load) */
+    ARIA_HEAD_Q8_0 = 1   /* F32/F16/BF16 head: requantize to Q8_0 on the heap (~0.53 bytes per
+                            weight instead of 2 for F16); logits then use int8 x int8 dots
+                            per 32-block. A Q8_0 head is kept as is. */
+} aria_head_type;
+
+/* aria_model_load with a choice of output-head representation. The embedding rows are always
+   read from the file, also when the head is tied to them. The Q8_0 copy is counted in
+   aria_model_memory's allocated bytes. ARIA_E_INVALID_ARG for an unknown head_type.
+   Example: aria_model_load_ex("model.gguf", ARIA_HEAD_Q8_0, &m, err, sizeof err); */
+ARIA_API int aria_model_load_ex(const char *path, int32_t head_type, aria_model **out, char *err,
+                                size_t err_len);
+
 /* Hyperparameters as int32 slots (ARIA_INFO_*); fills min(n, ARIA_INFO_COUNT) slots. */
 ARIA_API int aria_model_info(const aria_model *model, int32_t *out, int32_t n);
 /* Bytes mapped from the file and bytes allocated on the heap for this model. */
@@ -121,6 +136,87 @@ ARIA_API int aria_session_forward(aria_session *session, const float *in, int32_
 
 /* Final RMSNorm then the output head: hidden [n][n_embd] -> logits [n][n_vocab]. */
 ARIA_API int aria_logits(const aria_model *model, const float *hidden, int32_t n, float *out);
+
+/* ---- Engine API: threads, batching, many sequences (docs/kernels-abi.md) -------------------
+   Every output element is computed by exactly one thread in a fixed order, so hidden states and
+   logits are bit-identical for any thread count and any batch composition.
+
+   Example (two sequences decoded together):
+     aria_pool *p; aria_shard *sh; int32_t a, b;
+     aria_pool_create(2, &p);
+     aria_shard_create(m, 0, n_layer, 4, &sh, err, sizeof err);
+     aria_seq_open(sh, 512, &a); aria_seq_open(sh, 512, &b);
+     int32_t seq[2] = {a, b}, pos[2] = {7, 0};   // rows at different positions
+     aria_shard_forward(sh, p, 2, seq, pos, hidden, hidden);
+     aria_logits_mt(m, p, hidden, 2, logits); */
+
+typedef struct aria_pool aria_pool;
+typedef struct aria_shard aria_shard;
+
+/* Bits of aria_cpu_features. */
+typedef enum aria_cpu_feature {
+    ARIA_CPU_AVX2 = 1u << 0,
+    ARIA_CPU_FMA = 1u << 1,
+    ARIA_CPU_F16C = 1u << 2,
+    ARIA_CPU_NEON = 1u << 3,
+    ARIA_CPU_AVXVNNI = 1u << 4 /* VEX-encoded VPDPBUSD: the TQ2_0 kernels use it when present */
+} aria_cpu_feature;
+
+/* A pool of n_threads threads (1..256, else ARIA_E_INVALID_ARG); the calling thread is one of
+   them, so n_threads = 1 spawns nothing. A pool is used by one call at a time. */
+ARIA_API int aria_pool_create(int32_t n_threads, aria_pool **out);
+/* Joins the workers. NULL is a no-op. */
+ARIA_API void aria_pool_free(aria_pool *pool);
+/* Thread count, or ARIA_E_INVALID_ARG for NULL. */
+ARIA_API int32_t aria_pool_threads(const aria_pool *pool);
+
+/* Layers [layer_begin, layer_end) of a model and the KV caches of up to n_seq_max sequences.
+   Requires 0 <= layer_begin < layer_end <= n_layer and 1 <= n_seq_max <= 4096
+   (ARIA_E_INVALID_ARG). A shard is used by one thread at a time; the model must outlive it. */
+ARIA_API int aria_shard_create(const aria_model *model, int32_t layer_begin, int32_t layer_end,
+                               int32_t n_seq_max, aria_shard **out, char *err, size_t err_len);
+/* NULL is a no-op. */
+ARIA_API void aria_shard_free(aria_shard *shard);
+
+/* Opens a sequence slot with a KV cache for n_ctx positions (allocated now: [layers][n_ctx]
+   [kv_dim] f32 for K and V). *seq_out is the lowest free id in [0, n_seq_max).
+   ARIA_E_INVALID_ARG for n_ctx < 1; ARIA_E_RANGE when every slot is open or n_ctx exceeds the
+   model's context; ARIA_E_NOMEM. */
+ARIA_API int aria_seq_open(aria_shard *shard, int32_t n_ctx, int32_t *seq_out);
+/* Frees the slot's cache; the id can be handed out again. ARIA_E_INVALID_ARG if not open. */
+ARIA_API int aria_seq_close(aria_shard *shard, int32_t seq);
+/* Keeps positions [0, n_past); 0 resets. ARIA_E_INVALID_ARG for a bad seq or n_past < 0,
+   ARIA_E_RANGE if n_past is larger than the current one. */
+ARIA_API int aria_seq_truncate(aria_shard *shard, int32_t seq, int32_t n_past);
+/* Cached positions of an open sequence; ARIA_E_INVALID_ARG (< 0) for a bad shard or seq. */
+ARIA_API int32_t aria_seq_n_past(const aria_shard *shard, int32_t seq);
+
+/* Runs the shard's layers on n rows: row r belongs to open sequence seq[r] at position pos[r].
+   in, out: [n][n_embd]; in == out is allowed. For each sequence its rows appear (in array
+   order, possibly interleaved with other sequences' rows) at consecutive increasing positions
+   p0, p0 + 1, ... with p0 <= n_past (cached positions >= p0 are overwritten) and the last one
+   < n_ctx; afterwards n_past = last position + 1. A row attends to its own sequence's
+   positions <= its own. Everything is checked before anything changes:
+   ARIA_E_INVALID_ARG for NULL pointers, n < 0, a seq id that is not open, or positions that
+   are not consecutive; ARIA_E_RANGE for p0 > n_past, a negative position or one >= n_ctx;
+   ARIA_E_NOMEM if scratch cannot grow. pool may be NULL (calling thread only). n = 0 is a
+   no-op. */
+ARIA_API int aria_shard_forward(aria_shard *shard, aria_pool *pool, int32_t n, const int32_t *seq,
+                                const int32_t *pos, const float *in, float *out);
+/* Heap bytes held by the shard: KV caches of the open sequences + scratch; 0 for NULL. */
+ARIA_API uint64_t aria_shard_memory(const aria_shard *shard);
+
+/* aria_logits with the vocabulary split across the pool's threads (pool NULL: caller only).
+   Bit-identical to aria_logits. */
+ARIA_API int aria_logits_mt(const aria_model *model, aria_pool *pool, const float *hidden,
+                            int32_t n, float *out);
+
+/* ARIA_CPU_* bits of the running CPU (what the SIMD tiers may use). */
+ARIA_API uint32_t aria_cpu_features(void);
+/* Kernel tier of a model: 0 = the scalar reference, 1 = the best this CPU runs (the default).
+   All tiers give bit-identical results; tier 0 exists to test that. Call it before the model
+   is shared (it rebinds the model's kernels). ARIA_E_INVALID_ARG for another tier. */
+ARIA_API int aria_set_kernel_tier(aria_model *model, int32_t tier);
 
 #ifdef __cplusplus
 }

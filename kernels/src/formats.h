@@ -92,20 +92,50 @@ static_assert(sizeof(block_tq2_0) == 66, "TQ2_0 block is 66 bytes");
 #define TQ2_0_D_OFFSET 64
 static_assert(TQ2_0_D_OFFSET == sizeof(((block_tq2_0 *)0)->qs), "d follows qs");
 
-/* TQ1_0, 1.6875 bits per weight (size only; not implemented): qs[48] base-3 packed, qh[4], d. */
+/* TQ1_0, 1.6875 bits per weight: 256 ternary weights as trits q = t + 1 in {0,1,2}, five per
+   byte (3^5 = 243 <= 256), and one fp16 scale d stored last. A byte holding trits q0..q4
+   (q0 most significant) stores v = sum q_i * 3^(4-i) in [0, 243) as ceil(v * 256 / 243); trit n
+   of byte b decodes as ((uint8_t)(b * 3^n) * 3) >> 8 -- which is in {0,1,2} for ANY byte, so a
+   corrupt block cannot produce an out-of-range trit. Element order (SPEC §3.2):
+     qs[m],      m < 32: trit n is element n*32 + m           (elements   0..159)
+     qs[32 + m], m < 16: trit n is element 160 + n*16 + m     (elements 160..239)
+     qh[j],      j < 4:  trit n is element 240 + n*4 + j, n < 4 (the 5th trit is 0: v is
+                         pre-multiplied by 3)                  (elements 240..255)
+   Value (q - 1) * d. */
 typedef struct {
     uint8_t qs[(QK_K - 4 * QK_K / 64) / 5];
     uint8_t qh[QK_K / 64];
     uint16_t d;
 } block_tq1_0;
 static_assert(sizeof(block_tq1_0) == 54, "TQ1_0 block is 54 bytes");
+#define TQ1_0_QH_OFFSET 48
+#define TQ1_0_D_OFFSET 52
+static_assert(TQ1_0_QH_OFFSET == sizeof(((block_tq1_0 *)0)->qs), "qh follows qs");
+static_assert(TQ1_0_D_OFFSET == TQ1_0_QH_OFFSET + sizeof(((block_tq1_0 *)0)->qh), "d follows qh");
 
-/* Q8_0, 8.5 bits per weight (size only; not implemented): fp16 d then 32 int8. */
+/* Q8_0, 8.5 bits per weight: fp16 scale d first, then 32 int8 q; value q * d. Used for the output
+   head / embedding (and accepted for BitLinear weights). Any int8 is valid, -128 included. */
+#define QK8_0 32
 typedef struct {
     uint16_t d;
-    int8_t qs[32];
+    int8_t qs[QK8_0];
 } block_q8_0;
 static_assert(sizeof(block_q8_0) == 34, "Q8_0 block is 34 bytes");
+#define Q8_0_QS_OFFSET 2
+static_assert(Q8_0_QS_OFFSET == sizeof(((block_q8_0 *)0)->d), "qs follows d");
+
+/* I2_S (bitnet.cpp, ggml id 36 under the fork archs only), 2 bits per weight + one tensor tail
+   (SPEC §3.3). The whole tensor (rows of K = ne0 elements, K % 128 == 0) is a flat stream of
+   128-element blocks of 32 bytes, so row r starts at byte r * K / 4. In block b, element j is
+   the 2-bit code at shift 6 - 2 * (j / 32) of byte b * 32 + j % 32 (the first 32 elements sit in
+   the top bits). Codes 0, 1, 2 mean -1, 0, +1; 3 is never written and decodes as +2 in every
+   tier (what bitnet.cpp's MAD kernel, sum code*x - sum x, computes for it). After the n/4 bytes
+   of codes comes a 32-byte tail whose first 4 bytes are the f32 tensor scale s (must be finite
+   and > 0); the value of a weight is (code - 1) * s. Tensor byte size n/4 + 32. */
+#define QK_I2_S 128
+#define I2_S_BLOCK_BYTES 32
+#define I2_S_TAIL_BYTES 32
+static_assert(QK_I2_S / 4 == I2_S_BLOCK_BYTES, "I2_S packs four 2-bit codes per byte");
 
 /* Unaligned little-endian loads from mapped tensor data. */
 static inline uint16_t aria_load_u16(const void *p) {

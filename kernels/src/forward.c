@@ -1,51 +1,158 @@
-/* aria_session_forward: the BitNet b1.58 block (SPEC-bitnet.md §1.2), llama2.c style.
-   Rows of a chunk go through each layer together so every weight row is read once per chunk;
-   each row still sees exactly the ops it would see alone, so results do not depend on chunking. */
+/* aria_shard_forward: the BitNet b1.58 block (SPEC-bitnet.md §1.2) on a batch of rows from
+   several sequences, threaded by output feature.
+
+   Each layer is a fixed series of pool dispatches; between two of them every thread has
+   finished (fork-join), which is the only synchronisation needed:
+     1. attn_norm + int8 quantization            (per row)
+     2. q, k, v BitLinear + RoPE + cache write    (per head: head_dim output rows, all rows)
+     3. attention                                 (per (row, query head))
+     4. attn_sub_norm + quantization              (per row)
+     5. attn_output BitLinear + residual add      (per 64 output features)
+     6. ffn_norm + quantization                   (per row)
+     7. gate, up BitLinear + act(gate) * up       (per 64 output features)
+     8. ffn_sub_norm + quantization               (per row)
+     9. ffn_down BitLinear + residual add         (per 64 output features)
+   Every output element is produced by exactly one thread with the same kernels whatever the
+   thread count, and a row's arithmetic never involves another row, so results are
+   bit-identical for any n_threads, chunking and batch composition. */
 #include <math.h>
 #include <string.h>
 
-#include "session.h"
+#include "shard.h"
 
-/* y[r] = rmsnorm(x[r]; w) for nr rows of n values; y may alias x. */
-static void rmsnorm_rows(int32_t nr, int64_t n, const float *x, const float *w, float eps,
-                         float *y) {
-    for (int32_t r = 0; r < nr; r++) aria_rmsnorm(n, x + r * n, w, eps, y + r * n);
-}
+#define FEAT_CHUNK 64 /* output features per work item of the plain BitLinear ops */
 
-/* Quantize nr rows of n activations: x (nr, n) -> xq (nr, n), xs (nr). */
-static void quantize_rows(int32_t nr, int64_t n, const float *x, int8_t *xq, float *xs) {
-    for (int32_t r = 0; r < nr; r++) xs[r] = aria_quantize_row_i8(n, x + r * n, xq + r * n);
-}
+typedef struct {
+    aria_shard *sh;
+    const aria_model *m;
+    const aria_layer *L;
+    int64_t lc;                 /* cache layer */
+    int32_t nr;                 /* rows in this chunk */
+    const int32_t *seq, *pos;   /* [nr] */
+    aria_counter counter;
+    /* norm + quantize */
+    const float *src;
+    float *dst;
+    const float *norm_w;
+    int64_t n;
+    /* residual BitLinear */
+    const aria_matrix *w;
+} fwd_ctx;
 
-static void add_rows(int64_t n, float *x, const float *y) {
-    for (int64_t i = 0; i < n; i++) x[i] += y[i];
-}
-
-/* Causal GQA attention of one query row at position pos over cache positions [0, pos].
-   q: (n_embd), kc, vc: (n_ctx, kv_dim) of this layer, out: (n_embd). */
-static void attention_row(const aria_session *s, const float *q, const float *kc, const float *vc,
-                          int32_t pos, float *out) {
-    const aria_hparams *hp = &s->model->hp;
-    const int32_t hd = hp->head_dim, kv_mul = hp->n_head / hp->n_head_kv;
-    const int64_t kv_dim = (int64_t)hp->n_head_kv * hd;
-    const float scale = 1.0f / sqrtf((float)hd);
-    float *att = s->att; /* (pos + 1) */
-    for (int32_t h = 0; h < hp->n_head; h++) {
-        const float *qh = q + (int64_t)h * hd;
-        const int64_t kv_off = (int64_t)(h / kv_mul) * hd; /* HF repeat_kv: heads grouped */
-        for (int32_t t = 0; t <= pos; t++) {
-            const float *k = kc + t * kv_dim + kv_off;
-            float dot = 0.0f;
-            for (int32_t i = 0; i < hd; i++) dot += qh[i] * k[i];
-            att[t] = dot * scale;
+/* Per row: dst = rmsnorm(src; norm_w), then xq/xsum/xs = quantize(dst). */
+static void task_norm_quant(void *p, int32_t ith, int32_t nth) {
+    (void)ith, (void)nth;
+    fwd_ctx *c = p;
+    aria_shard *sh = c->sh;
+    const aria_vec_ops *v = c->m->vec;
+    const int64_t n = c->n, ns = n / 128;
+    int64_t r0, r1;
+    while (aria_counter_take(&c->counter, c->nr, 1, &r0, &r1)) {
+        for (int64_t r = r0; r < r1; r++) {
+            float *d = c->dst + r * n;
+            aria_rmsnorm_v(v, n, c->src + r * n, c->norm_w, c->m->hp.eps, d);
+            sh->xs[r] = aria_quantize_row_i8_v(v, n, d, sh->xq + r * n, sh->xsum + r * ns);
         }
-        aria_softmax(att, (int64_t)pos + 1);
-        float *oh = out + (int64_t)h * hd;
+    }
+}
+
+/* y[r][j] = raw[r][j] / xs[r] * scale over columns [j0, j1) of rows of width ld. */
+static void scale_rows(const aria_shard *sh, int32_t nr, float *y, int64_t ld, int64_t j0,
+                       int64_t j1, float scale) {
+    for (int32_t r = 0; r < nr; r++) {
+        float *yr = y + r * ld;
+        const float xs = sh->xs[r];
+        for (int64_t j = j0; j < j1; j++) yr[j] = yr[j] / xs * scale;
+    }
+}
+
+/* Items: query heads, then key heads, then value heads; each is head_dim output rows of one
+   matrix for all rows of the chunk. Keys and values go to each row's sequence cache. */
+static void task_qkv(void *p, int32_t ith, int32_t nth) {
+    (void)ith, (void)nth;
+    fwd_ctx *c = p;
+    aria_shard *sh = c->sh;
+    const aria_hparams *hp = &c->m->hp;
+    const int64_t E = hp->n_embd, hd = hp->head_dim, KV = (int64_t)hp->n_head_kv * hd;
+    const int64_t n_items = hp->n_head + 2 * (int64_t)hp->n_head_kv;
+    int64_t i0, i1;
+    while (aria_counter_take(&c->counter, n_items, 1, &i0, &i1)) {
+        const int64_t item = i0;
+        const aria_matrix *w;
+        float *y;
+        int64_t ld, h;
+        if (item < hp->n_head) {
+            w = &c->L->wq, y = sh->q, ld = E, h = item;
+        } else if (item < hp->n_head + hp->n_head_kv) {
+            w = &c->L->wk, y = sh->kb, ld = KV, h = item - hp->n_head;
+        } else {
+            w = &c->L->wv, y = sh->vb, ld = KV, h = item - hp->n_head - hp->n_head_kv;
+        }
+        const int64_t j0 = h * hd, j1 = j0 + hd;
+        aria_matmul_i8_rows(w, j0, j1, c->nr, sh->xq, sh->xsum, y, ld);
+        scale_rows(sh, c->nr, y, ld, j0, j1, w->scale);
+        if (y == sh->q) {
+            for (int32_t r = 0; r < c->nr; r++)
+                aria_rope_neox_cs(y + r * ld + j0, 1, (int32_t)hd, hp->rope_dims,
+                                  sh->rope + (int64_t)r * hp->rope_dims);
+            continue;
+        }
+        for (int32_t r = 0; r < c->nr; r++) {
+            float *src = y + r * ld + j0;
+            if (y == sh->kb)
+                aria_rope_neox_cs(src, 1, (int32_t)hd, hp->rope_dims,
+                                  sh->rope + (int64_t)r * hp->rope_dims);
+            const aria_seq_slot *s = &sh->seqs[c->seq[r]];
+            float *cache = (y == sh->kb ? s->k : s->v) +
+                           (c->lc * s->n_ctx + c->pos[r]) * KV + j0;
+            memcpy(cache, src, (size_t)hd * sizeof(float));
+        }
+    }
+}
+
+/* Items: (row, query head). Causal GQA attention over the row's own sequence, positions
+   [0, pos]; all keys/values of the chunk are already cached (task_qkv). */
+static void task_attn(void *p, int32_t ith, int32_t nth) {
+    (void)nth;
+    fwd_ctx *c = p;
+    aria_shard *sh = c->sh;
+    const aria_hparams *hp = &c->m->hp;
+    const aria_vec_ops *v = c->m->vec;
+    const int32_t hd = hp->head_dim, kv_mul = hp->n_head / hp->n_head_kv;
+    const int64_t E = hp->n_embd, KV = (int64_t)hp->n_head_kv * hd;
+    const float scale = 1.0f / sqrtf((float)hd);
+    float *att = sh->att + (int64_t)ith * sh->att_len;
+    int64_t i0, i1;
+    while (aria_counter_take(&c->counter, (int64_t)c->nr * hp->n_head, 1, &i0, &i1)) {
+        const int32_t r = (int32_t)(i0 / hp->n_head), h = (int32_t)(i0 % hp->n_head);
+        const aria_seq_slot *s = &sh->seqs[c->seq[r]];
+        const int32_t pos = c->pos[r];
+        const float *kc = s->k + c->lc * s->n_ctx * KV + (int64_t)(h / kv_mul) * hd;
+        const float *vc = s->v + c->lc * s->n_ctx * KV + (int64_t)(h / kv_mul) * hd;
+        const float *qh = sh->q + r * E + (int64_t)h * hd;
+        for (int32_t t = 0; t <= pos; t++) att[t] = v->dot(hd, qh, kc + t * KV) * scale;
+        aria_softmax_v(v, att, (int64_t)pos + 1);
+        float *oh = sh->xb + r * E + (int64_t)h * hd;
         memset(oh, 0, (size_t)hd * sizeof(float));
-        for (int32_t t = 0; t <= pos; t++) {
-            const float *v = vc + t * kv_dim + kv_off;
-            const float a = att[t];
-            for (int32_t i = 0; i < hd; i++) oh[i] += a * v[i];
+        for (int32_t t = 0; t <= pos; t++) v->axpy(hd, att[t], vc + t * KV, oh);
+    }
+}
+
+/* Items: FEAT_CHUNK output features of c->w; x += W(xq) / xs * scale. */
+static void task_residual(void *p, int32_t ith, int32_t nth) {
+    (void)ith, (void)nth;
+    fwd_ctx *c = p;
+    aria_shard *sh = c->sh;
+    const aria_matrix *w = c->w;
+    const int64_t E = c->m->hp.n_embd;
+    int64_t j0, j1;
+    while (aria_counter_take(&c->counter, w->n_out, FEAT_CHUNK, &j0, &j1)) {
+        aria_matmul_i8_rows(w, j0, j1, c->nr, sh->xq, sh->xsum, sh->xb2, E);
+        for (int32_t r = 0; r < c->nr; r++) {
+            float *x = sh->x + r * E;
+            const float *y = sh->xb2 + r * E;
+            const float xs = sh->xs[r];
+            for (int64_t j = j0; j < j1; j++) x[j] += y[j] / xs * w->scale;
         }
     }
 }
@@ -58,62 +165,139 @@ static float ffn_act(int32_t act, float g, float u) {
     return g / (1.0f + expf(-g)) * u; /* SiLU */
 }
 
-/* One layer (model index il) on the session's nr rows at positions pos .. pos+nr-1.
-   Reads and writes s->x (nr, n_embd). */
-static void layer_forward(aria_session *s, int32_t il, int32_t pos, int32_t nr) {
-    const aria_model *m = s->model;
-    const aria_hparams *hp = &m->hp;
-    const aria_layer *L = &m->layers[il];
-    const int64_t E = hp->n_embd, F = hp->n_ff, kv_dim = (int64_t)hp->n_head_kv * hp->head_dim;
-    const int64_t lc = il - s->layer_begin;
-    float *kc = s->key_cache + lc * s->n_ctx * kv_dim;   /* (n_ctx, kv_dim) */
-    float *vc = s->value_cache + lc * s->n_ctx * kv_dim; /* (n_ctx, kv_dim) */
-    float *k_new = kc + (int64_t)pos * kv_dim;           /* (nr, kv_dim) rows being written */
-    float *v_new = vc + (int64_t)pos * kv_dim;
-
-    /* Attention: x += o_proj(sub_norm(attn(rope(q), rope(k), v))), q/k/v from attn_norm(x). */
-    rmsnorm_rows(nr, E, s->x, L->attn_norm, hp->eps, s->xb);
-    quantize_rows(nr, E, s->xb, s->xq, s->xs);
-    aria_matmul_i8(&L->wq, nr, s->xq, s->xs, s->q);
-    aria_matmul_i8(&L->wk, nr, s->xq, s->xs, k_new);
-    aria_matmul_i8(&L->wv, nr, s->xq, s->xs, v_new);
-    for (int32_t r = 0; r < nr; r++) {
-        aria_rope_neox(s->q + r * E, hp->n_head, hp->head_dim, hp->rope_dims, m->rope_inv_freq,
-                       pos + r);
-        aria_rope_neox(k_new + r * kv_dim, hp->n_head_kv, hp->head_dim, hp->rope_dims,
-                       m->rope_inv_freq, pos + r);
+/* Items: FEAT_CHUNK features of gate and up; hb = act(gate) * up. */
+static void task_ffn_up(void *p, int32_t ith, int32_t nth) {
+    (void)ith, (void)nth;
+    fwd_ctx *c = p;
+    aria_shard *sh = c->sh;
+    const aria_layer *L = c->L;
+    const int64_t F = c->m->hp.n_ff;
+    const int32_t act = c->m->hp.act;
+    int64_t j0, j1;
+    while (aria_counter_take(&c->counter, F, FEAT_CHUNK, &j0, &j1)) {
+        aria_matmul_i8_rows(&L->gate, j0, j1, c->nr, sh->xq, sh->xsum, sh->hb, F);
+        aria_matmul_i8_rows(&L->up, j0, j1, c->nr, sh->xq, sh->xsum, sh->hb2, F);
+        for (int32_t r = 0; r < c->nr; r++) {
+            float *g = sh->hb + r * F;
+            const float *u = sh->hb2 + r * F;
+            const float xs = sh->xs[r];
+            for (int64_t j = j0; j < j1; j++)
+                g[j] = ffn_act(act, g[j] / xs * L->gate.scale, u[j] / xs * L->up.scale);
+        }
     }
-    /* All nr keys are cached before any row attends; row r reads positions <= pos + r only. */
-    for (int32_t r = 0; r < nr; r++) attention_row(s, s->q + r * E, kc, vc, pos + r, s->xb + r * E);
-    rmsnorm_rows(nr, E, s->xb, L->attn_sub_norm, hp->eps, s->xb);
-    quantize_rows(nr, E, s->xb, s->xq, s->xs);
-    aria_matmul_i8(&L->wo, nr, s->xq, s->xs, s->xb2);
-    add_rows(nr * E, s->x, s->xb2);
-
-    /* FFN: x += down(sub_norm(act(gate(f)) * up(f))), f = ffn_norm(x). */
-    rmsnorm_rows(nr, E, s->x, L->ffn_norm, hp->eps, s->xb);
-    quantize_rows(nr, E, s->xb, s->xq, s->xs);
-    aria_matmul_i8(&L->gate, nr, s->xq, s->xs, s->hb);
-    aria_matmul_i8(&L->up, nr, s->xq, s->xs, s->hb2);
-    for (int64_t i = 0; i < nr * F; i++) s->hb[i] = ffn_act(hp->act, s->hb[i], s->hb2[i]);
-    rmsnorm_rows(nr, F, s->hb, L->ffn_sub_norm, hp->eps, s->hb);
-    quantize_rows(nr, F, s->hb, s->xq, s->xs);
-    aria_matmul_i8(&L->down, nr, s->xq, s->xs, s->xb2);
-    add_rows(nr * E, s->x, s->xb2);
 }
 
-int aria_session_forward(aria_session *s, const float *in, int32_t n, int32_t pos0, float *out) {
-    if (!s || n < 0 || (n > 0 && (!in || !out))) return ARIA_E_INVALID_ARG;
-    if (pos0 < 0 || pos0 > s->n_past || (int64_t)pos0 + n > s->n_ctx) return ARIA_E_RANGE;
-    const int64_t E = s->model->hp.n_embd;
-    for (int32_t r0 = 0; r0 < n; r0 += s->n_batch) {
-        const int32_t nr = n - r0 < s->n_batch ? n - r0 : s->n_batch;
-        /* A chunk's rows are copied in before any are written out, so in == out is safe. */
-        memcpy(s->x, in + r0 * E, (size_t)(nr * E) * sizeof(float));
-        for (int32_t il = s->layer_begin; il < s->layer_end; il++)
-            layer_forward(s, il, pos0 + r0, nr);
-        memcpy(out + r0 * E, s->x, (size_t)(nr * E) * sizeof(float));
+static void run(aria_pool *pool, aria_task_fn fn, fwd_ctx *c) {
+    aria_counter_init(&c->counter);
+    aria_pool_run(pool, fn, c);
+}
+
+static void norm_quant(aria_pool *pool, fwd_ctx *c, const float *src, float *dst,
+                       const float *w, int64_t n) {
+    c->src = src, c->dst = dst, c->norm_w = w, c->n = n;
+    run(pool, task_norm_quant, c);
+}
+
+static void layer_forward(aria_shard *sh, aria_pool *pool, fwd_ctx *c, int32_t il) {
+    const aria_hparams *hp = &sh->model->hp;
+    const aria_layer *L = &sh->model->layers[il];
+    const int64_t E = hp->n_embd, F = hp->n_ff;
+    c->L = L;
+    c->lc = il - sh->layer_begin;
+    norm_quant(pool, c, sh->x, sh->xb, L->attn_norm, E);
+    run(pool, task_qkv, c);
+    run(pool, task_attn, c);
+    norm_quant(pool, c, sh->xb, sh->xb, L->attn_sub_norm, E);
+    c->w = &L->wo;
+    run(pool, task_residual, c);
+    norm_quant(pool, c, sh->x, sh->xb, L->ffn_norm, E);
+    run(pool, task_ffn_up, c);
+    norm_quant(pool, c, sh->hb, sh->hb, L->ffn_sub_norm, F);
+    c->w = &L->down;
+    run(pool, task_residual, c);
+}
+
+/* Checks rows, reserves scratch and runs the chunks. Rows are (seq[r], pos[r]) when seq is
+   non-NULL, else (seq0, pos0 + r). */
+static int forward(aria_shard *sh, aria_pool *pool, int32_t n, const int32_t *seq,
+                   const int32_t *pos, int32_t seq0, int32_t pos0, const float *in, float *out) {
+    if (!sh || n < 0 || (n > 0 && (!in || !out))) return ARIA_E_INVALID_ARG;
+    if (n == 0) return ARIA_OK;
+    /* Validate every row before touching anything; next_pos is restored to -1 on return. */
+    int st = ARIA_OK;
+    int32_t att_len = 0, r = 0;
+    for (; r < n; r++) {
+        const int32_t s = seq ? seq[r] : seq0, p = seq ? pos[r] : pos0 + r;
+        if (s < 0 || s >= sh->n_seq_max || !sh->seqs[s].open) {
+            st = ARIA_E_INVALID_ARG;
+            break;
+        }
+        const aria_seq_slot *slot = &sh->seqs[s];
+        if (sh->next_pos[s] < 0) {
+            if (p < 0 || p > slot->n_past) {
+                st = ARIA_E_RANGE;
+                break;
+            }
+            sh->first_pos[s] = p;
+        } else if (p != sh->next_pos[s]) {
+            st = ARIA_E_INVALID_ARG;
+            break;
+        }
+        if (p >= slot->n_ctx) {
+            st = ARIA_E_RANGE;
+            break;
+        }
+        sh->next_pos[s] = p + 1;
+        if (p + 1 > att_len) att_len = p + 1;
     }
-    s->n_past = pos0 + n;
+    const int32_t n_checked = r < n ? r + 1 : n;
+    if (!st) st = aria_shard_reserve(sh, n < ARIA_CHUNK ? n : ARIA_CHUNK, aria_pool_nth(pool), att_len);
+    if (st) {
+        for (int32_t k = 0; k < n_checked; k++) {
+            const int32_t s = seq ? seq[k] : seq0;
+            if (s >= 0 && s < sh->n_seq_max) sh->next_pos[s] = -1;
+        }
+        return st;
+    }
+
+    const aria_model *m = sh->model;
+    const aria_hparams *hp = &m->hp;
+    const int64_t E = hp->n_embd;
+    int32_t cseq[ARIA_CHUNK], cpos[ARIA_CHUNK];
+    fwd_ctx c;
+    memset(&c, 0, sizeof c);
+    c.sh = sh, c.m = m, c.seq = cseq, c.pos = cpos;
+    for (int32_t r0 = 0; r0 < n; r0 += ARIA_CHUNK) {
+        const int32_t nr = n - r0 < ARIA_CHUNK ? n - r0 : ARIA_CHUNK;
+        c.nr = nr;
+        for (int32_t k = 0; k < nr; k++) {
+            cseq[k] = seq ? seq[r0 + k] : seq0;
+            cpos[k] = seq ? pos[r0 + k] : pos0 + r0 + k;
+            aria_rope_cs(hp->rope_dims, m->rope_inv_freq, cpos[k],
+                         sh->rope + (int64_t)k * hp->rope_dims);
+        }
+        /* The chunk's rows are copied in before any are written out, so in == out is safe. */
+        memcpy(sh->x, in + r0 * E, (size_t)nr * (size_t)E * sizeof(float));
+        for (int32_t il = sh->layer_begin; il < sh->layer_end; il++) layer_forward(sh, pool, &c, il);
+        memcpy(out + r0 * E, sh->x, (size_t)nr * (size_t)E * sizeof(float));
+    }
+    for (int32_t k = 0; k < n; k++) {
+        const int32_t s = seq ? seq[k] : seq0;
+        if (sh->next_pos[s] >= 0) {
+            sh->seqs[s].n_past = sh->next_pos[s];
+            sh->next_pos[s] = -1;
+        }
+    }
     return ARIA_OK;
+}
+
+int aria_shard_forward(aria_shard *sh, aria_pool *pool, int32_t n, const int32_t *seq,
+                       const int32_t *pos, const float *in, float *out) {
+    if (n > 0 && (!seq || !pos)) return ARIA_E_INVALID_ARG;
+    return forward(sh, pool, n, seq, pos, 0, 0, in, out);
+}
+
+int aria_shard_forward_seq(aria_shard *sh, aria_pool *pool, int32_t seq, int32_t n, int32_t pos0,
+                           const float *in, float *out) {
+    return forward(sh, pool, n, NULL, NULL, seq, pos0, in, out);
 }

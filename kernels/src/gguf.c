@@ -289,6 +289,12 @@ static int parse_tensor_info(gguf_file *g, reader *r, gguf_tensor *t) {
             return aria_fail(r->err, r->err_len, ARIA_E_UNSUPPORTED,
                              "tensor '%s': type %s (%u) has no portable size and is not supported",
                              aria_printable(pn, t->name.ptr, t->name.len), name, t->type);
+        const char *fork_name = aria_type_name(t->type, true);
+        if (!g->fork_type_ids && fork_name) /* e.g. an I2_S file with the wrong architecture */
+            return aria_fail(r->err, r->err_len, ARIA_E_UNSUPPORTED,
+                             "tensor '%s': type id %u means %s only in bitnet.cpp files "
+                             "(general.architecture bitnet-b1.58 or bitnet-25)",
+                             aria_printable(pn, t->name.ptr, t->name.len), t->type, fork_name);
         return aria_fail(r->err, r->err_len, ARIA_E_UNSUPPORTED,
                          "tensor '%s': unknown ggml type id %u",
                          aria_printable(pn, t->name.ptr, t->name.len), t->type);

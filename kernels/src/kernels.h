@@ -7,6 +7,14 @@
  *  - int8 x ternary: exact int32 sum per 256-weight block, times the block's d as f32, blocks
  *    accumulated in index order in f32 (no FMA contraction: the build uses -ffp-contract=off);
  *  - float weights: products accumulated in index order in f32.
+ *  - TQ1_0: exactly as TQ2_0 (int32 per 256-weight block, times its fp16 d, index order).
+ *  - I2_S: int32 per group of 256 weights (two 128-blocks; a row whose K % 256 == 128 ends with
+ *    a group of one block), times the f32 tensor scale d, groups in index order -- the TQ2_0
+ *    arithmetic with one d for every block, so the same trits and scale stored as TQ2_0, TQ1_0
+ *    or I2_S give bit-identical results.
+ *  - Q8_0: int32 per 32-weight block, times the block's fp16 d (times the activation block's
+ *    f32 d for the head: (dw * dx) is rounded first), the block terms reduced in the canonical
+ *    16-lane striped order (ARIA_LANES below; block b goes to lane b % 16).
  * aria_dot_*_for(type) returns the best tier this build has for a tensor type, or NULL.
  */
 #ifndef ARIA_KERNELS_H
@@ -17,8 +25,14 @@
 #include "formats.h"
 
 /* One weight row w (n elements, n % block size == 0) against int8 activations x[n].
+   d is the tensor-wide weight scale of formats that keep it outside the rows (I2_S); formats
+   with per-block scales and float weights ignore it (callers pass 1).
    Returns the row's dot in activation-quant units; the caller divides by the activation scale. */
-typedef float (*aria_dot_i8_fn)(int64_t n, const void *w, const int8_t *x);
+typedef float (*aria_dot_i8_fn)(int64_t n, const void *w, const int8_t *x, float d);
+
+/* One Q8_0 weight row w (n elements) against activations quantized per 32-block by
+   aria_quantize_row_q8_act: xq[n] in [-127, 127], xd[n / 32] block scales. */
+typedef float (*aria_dot_q8_fn)(int64_t n, const void *w, const int8_t *xq, const float *xd);
 
 /* One weight row w (n elements) against f32 activations x[n]. */
 typedef float (*aria_dot_f32_fn)(int64_t n, const void *w, const float *x);
@@ -26,22 +40,145 @@ typedef float (*aria_dot_f32_fn)(int64_t n, const void *w, const float *x);
 /* TQ2_0 (tq2_0.c) */
 /* Exact int32 sum over one 256-weight block: sum (q - 1) * x, x[256]; |sum| <= 2 * 128 * 256. */
 int32_t aria_tq2_0_block_isum_ref(const uint8_t *block, const int8_t *x);
-float aria_dot_tq2_0_i8_ref(int64_t n, const void *w, const int8_t *x);
+float aria_dot_tq2_0_i8_ref(int64_t n, const void *w, const int8_t *x, float d);
 void aria_quantize_row_tq2_0_ref(const float *x, void *y, int64_t n);
 void aria_dequantize_row_tq2_0_ref(const void *w, float *y, int64_t n);
 
 /* Float weights (vec_float.c) */
-float aria_dot_f32_i8_ref(int64_t n, const void *w, const int8_t *x);
-float aria_dot_f16_i8_ref(int64_t n, const void *w, const int8_t *x);
-float aria_dot_bf16_i8_ref(int64_t n, const void *w, const int8_t *x);
+float aria_dot_f32_i8_ref(int64_t n, const void *w, const int8_t *x, float d);
+float aria_dot_f16_i8_ref(int64_t n, const void *w, const int8_t *x, float d);
+float aria_dot_bf16_i8_ref(int64_t n, const void *w, const int8_t *x, float d);
 float aria_dot_f32_f32_ref(int64_t n, const void *w, const float *x);
 float aria_dot_f16_f32_ref(int64_t n, const void *w, const float *x);
 float aria_dot_bf16_f32_ref(int64_t n, const void *w, const float *x);
 
-/* Row of a float tensor (F32/F16/BF16) converted to f32; used for embeddings and norms. */
+/* TQ1_0 (tq1_0.c) */
+/* Exact int32 sum over one 256-weight block: sum (q - 1) * x, x[256]; |sum| <= 128 * 256. */
+int32_t aria_tq1_0_block_isum_ref(const uint8_t *block, const int8_t *x);
+float aria_dot_tq1_0_i8_ref(int64_t n, const void *w, const int8_t *x, float d);
+/* ggml's quantize_row_tq1_0_ref: d = max|x| per block, q = round(x / d) + 1. */
+void aria_quantize_row_tq1_0_ref(const float *x, void *y, int64_t n);
+void aria_dequantize_row_tq1_0_ref(const void *w, float *y, int64_t n);
+
+/* I2_S (i2_s.c); rows are n / 4 bytes of codes, the scale lives in the tensor's tail. */
+/* Exact int32 sum over one 128-weight block: sum (code - 1) * x, x[128]. */
+int32_t aria_i2_s_block_isum_ref(const uint8_t *block, const int8_t *x);
+float aria_dot_i2_s_i8_ref(int64_t n, const void *w, const int8_t *x, float d);
+/* The f32 scale in the tail of an I2_S tensor of n_elements weights starting at data. */
+float aria_i2_s_scale(const void *data, int64_t n_elements);
+/* A whole tensor of n weights (n % 128 == 0) as bitnet.cpp's quantize_i2_s writes it: scale
+   s = max|x|, code = round(x / s) + 1, then the tail with s; y holds n / 4 + 32 bytes. */
+void aria_quantize_i2_s_ref(const float *x, void *y, int64_t n);
+void aria_dequantize_row_i2_s_ref(const void *w, float *y, int64_t n, float d);
+
+/* Q8_0 (q8_0.c) */
+float aria_dot_q8_0_i8_ref(int64_t n, const void *w, const int8_t *x, float d);
+float aria_dot_q8_0_q8_ref(int64_t n, const void *w, const int8_t *xq, const float *xd);
+/* Per 32-block: d = max|x| / 127, q = round_half_even(x / d) in [-127, 127] (0 when d == 0;
+   NaN -> 0), d stored as fp16 -- llama.cpp's quantize_row_q8_0_ref except that it rounds half
+   away from zero. */
+void aria_quantize_row_q8_0_ref(const float *x, void *y, int64_t n);
+void aria_dequantize_row_q8_0_ref(const void *w, float *y, int64_t n);
+/* Activations for the Q8_0 head: the same per-32-block rule with d kept in f32:
+   x[n] -> xq[n], xd[n / 32]. */
+void aria_quantize_row_q8_act(int64_t n, const float *x, int8_t *xq, float *xd);
+/* Load-time head requantization of one F16 row: the bytes of aria_row_to_f32 followed by
+   aria_quantize_row_q8_0_ref, in every tier. aria_requant_f16_q8_0_for(tier) (dispatch.c)
+   gives the tier's version. */
+typedef void (*aria_requant_f16_q8_0_fn)(const void *w, void *y, int64_t n);
+void aria_quantize_row_q8_0_f16_ref(const void *w, void *y, int64_t n);
+aria_requant_f16_q8_0_fn aria_requant_f16_q8_0_for(int32_t tier);
+
+/* Row of a float tensor (F32/F16/BF16) or of a Q8_0 tensor converted to f32; used for
+   embeddings and norms. */
 void aria_row_to_f32(uint32_t type, const void *w, float *y, int64_t n);
 
 aria_dot_i8_fn aria_dot_i8_for(uint32_t type);
 aria_dot_f32_fn aria_dot_f32_for(uint32_t type);
+
+/* ---- Multi-row kernels and run-time dispatch (dispatch.c) ------------------------------------
+
+   A GEMM kind computes, for n_w consecutive weight rows (w, w + row_bytes, ...) and n_x
+   activation rows, every dot y[r * ldy + j] = dot(W[j], X[r]) -- each weight block is loaded
+   once for all activation rows. Every (j, r) result is bit-identical to the kind's single-row
+   dot (the same exact int32 block sums, the same f32 operations in the same order), whatever
+   n_w and n_x are and however the caller splits rows among threads: that is what makes
+   results independent of thread count and batch composition.
+
+   Int8 activations come with the sums of each 128-value group, xsum [n_x][n / 128] (int32;
+   |sum| <= 128 * 128), so kernels on unsigned 2-bit codes can compute sum((q - 1) * x) as
+   sum(q * x) - sum(x) (TQ2_0, TQ1_0 with 2 groups per block, I2_S with 1). Rows of x are n
+   apart, rows of xsum n / 128 apart. Kernels for n % 128 != 0 must not read xsum.
+   d is the tensor-wide weight scale handed to the dot (I2_S keeps it in the tensor's tail, not
+   in the rows; every other format ignores it and callers pass 1). */
+typedef void (*aria_gemm_i8_fn)(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                                const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
+                                int64_t ldy, float d);
+/* The same for f32 activations x [n_x][n] (output head / float weights). */
+typedef void (*aria_gemm_f32_fn)(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                                 const float *x, int32_t n_x, float *y, int64_t ldy);
+
+/* The kernels of one weight type at one tier. Any member may be NULL: dot-only types run
+   through a generic GEMM loop over their dot (aria_gemm_*_generic). */
+typedef struct {
+    aria_dot_i8_fn dot_i8;
+    aria_gemm_i8_fn gemm_i8;
+    aria_dot_f32_fn dot_f32;
+    aria_gemm_f32_fn gemm_f32;
+    aria_dot_q8_fn dot_q8; /* output head on per-32-block int8 activations (Q8_0 weights) */
+} aria_type_kernels;
+
+/* HOOK for weight formats: dispatch.c keeps one table row per type with its reference
+   kernels and its SIMD kernels per ISA (NULL = use the reference one). A new format adds one
+   row there; its SIMD files go in arch/<isa>/ and are listed in the Makefile's AVX2_SRCS (or
+   the NEON list). aria_kernels_for() resolves a tier (cpu.h) to the functions to call and
+   returns false for a type with no i8 and no f32 kernel. */
+bool aria_kernels_for(uint32_t type, int32_t tier, aria_type_kernels *out);
+
+/* Generic GEMMs over a single-row dot (any format without a tuned GEMM). */
+void aria_gemm_i8_generic(aria_dot_i8_fn dot, int64_t n, const uint8_t *w, uint64_t row_bytes,
+                          int32_t n_w, const int8_t *x, int32_t n_x, float *y, int64_t ldy,
+                          float d);
+void aria_gemm_f32_generic(aria_dot_f32_fn dot, int64_t n, const uint8_t *w, uint64_t row_bytes,
+                           int32_t n_w, const float *x, int32_t n_x, float *y, int64_t ldy);
+
+/* Reference GEMMs of this file's formats. */
+void aria_gemm_tq2_0_i8_ref(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                            const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
+                            int64_t ldy, float d);
+
+/* ---- f32 vector primitives -----------------------------------------------------------------
+
+   Reductions over f32 use one canonical order in every tier, "16-lane striped": partial sums
+   acc[k] (k < 16) start at +0 and take terms i = k, k + 16, k + 32, ... in order; then
+   acc[k] += acc[k + 8] (k < 8), acc[k] += acc[k + 4] (k < 4), acc[k] += acc[k + 2] (k < 2),
+   result acc[0] + acc[1]. A product term is rounded before it is added (no FMA). Two AVX2
+   registers (or four NEON ones) hold the 16 lanes, so the SIMD tiers reproduce the reference
+   bit for bit. Maxima are exact in any order. */
+#define ARIA_LANES 16
+
+typedef struct {
+    float (*dot)(int64_t n, const float *a, const float *b);     /* sum a[i] * b[i], striped */
+    float (*sum)(int64_t n, const float *x);                      /* striped */
+    float (*sumsq)(int64_t n, const float *x);                    /* sum x[i]^2, striped */
+    float (*amax)(int64_t n, const float *x);                     /* max |x|, NaN ignored, >= 0 */
+    /* q[i] = clamp(round_half_even(x[i] * s), -128, 127), NaN -> 0; sums[g] = sum of q over
+       each full group of 128 (n / 128 groups). */
+    void (*round_i8)(int64_t n, const float *x, float s, int8_t *q, int32_t *sums);
+    void (*axpy)(int64_t n, float a, const float *x, float *y);  /* y[i] += a * x[i] */
+    /* dot with F16 weights, striped: sum f16(w[i]) * x[i] (the f32 dot of F16 rows) */
+    float (*dot_f16)(int64_t n, const void *w, const float *x);
+} aria_vec_ops;
+
+/* The primitives of a tier (never NULL). */
+const aria_vec_ops *aria_vec_ops_for(int32_t tier);
+
+/* The canonical striped reduction of 16 partial sums (see above). */
+static inline float aria_reduce16(float acc[ARIA_LANES]) {
+    for (int k = 0; k < 8; k++) acc[k] += acc[k + 8];
+    for (int k = 0; k < 4; k++) acc[k] += acc[k + 4];
+    for (int k = 0; k < 2; k++) acc[k] += acc[k + 2];
+    return acc[0] + acc[1];
+}
 
 #endif

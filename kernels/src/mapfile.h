@@ -1,4 +1,4 @@
-/* Read-only memory map of a whole file. */
+/* A whole file's bytes in memory, read-only (mapfile.c: a huge-page-backed copy, else mmap). */
 #ifndef ARIA_MAPFILE_H
 #define ARIA_MAPFILE_H
 
@@ -8,9 +8,11 @@
 typedef struct {
     const uint8_t *data; /* NULL when size == 0 (nothing to map) */
     uint64_t size;
+    size_t alloc_len; /* > 0: an anonymous copy of this many bytes; 0: a file mapping */
 } aria_map;
 
-/* Maps path read-only (MAP_PRIVATE). ARIA_E_IO with a message on failure. */
+/* Loads path read-only: into huge-page-advised anonymous memory, or, if that fails, as a
+   MAP_PRIVATE file mapping. ARIA_E_IO with a message on failure. */
 int aria_map_open(const char *path, aria_map *out, char *err, size_t err_len);
 /* Unmaps; safe on a zeroed map. */
 void aria_map_close(aria_map *map);

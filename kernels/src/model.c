@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "error.h"
 #include "gguf.h"
 #include "model.h"
@@ -237,6 +238,13 @@ static bool is_float_type(uint32_t type) {
     return type == ARIA_TYPE_F32 || type == ARIA_TYPE_F16 || type == ARIA_TYPE_BF16;
 }
 
+/* Bytes of one row of t (ne0 elements). Not nbytes / rows: I2_S's tail belongs to no row. */
+static uint64_t row_bytes_of(const loader *L, const gguf_tensor *t) {
+    aria_type_traits tt;
+    if (!aria_type_traits_get(t->type, L->g->fork_type_ids, &tt)) return 0; /* parse checked */
+    return (uint64_t)t->ne[0] / tt.blck_size * tt.type_size;
+}
+
 /* A norm weight [n] (F32/F16/BF16), converted into the model's f32 copy dst[n]. */
 static int bind_norm(loader *L, const char *name, int64_t n, float *dst) {
     const gguf_tensor *t;
@@ -253,24 +261,29 @@ static int bind_norm(loader *L, const char *name, int64_t n, float *dst) {
     return ARIA_OK;
 }
 
-/* A float matrix [n_out][n_in] used with f32 activations (embedding, output head). */
+/* The embedding or output head [n_out][n_in]: F32/F16/BF16 (f32 activations) or Q8_0 (head:
+   activations quantized per 32-block; embedding: rows dequantized). */
 static int bind_float_matrix(loader *L, const gguf_tensor *t, const char *name, int64_t n_in,
                              int64_t n_out, aria_matrix *w) {
     int st = check_shape(L, t, name, n_in, n_out, "the embedding / output head");
     if (st) return st;
-    w->dot_f32 = aria_dot_f32_for(t->type);
-    if (!w->dot_f32) {
+    aria_type_kernels k;
+    if (!(is_float_type(t->type) || t->type == ARIA_TYPE_Q8_0) ||
+        !aria_kernels_for(t->type, ARIA_TIER_REF, &k)) {
         char tb[32];
         return aria_fail(L->err, L->err_len, ARIA_E_UNSUPPORTED,
-                         "tensor '%s' has type %s; supported here: F32, F16, BF16", name,
+                         "tensor '%s' has type %s; supported here: F32, F16, BF16, Q8_0", name,
                          type_str(L, t->type, tb));
     }
+    w->dot_f32 = k.dot_f32;
+    w->dot_q8 = k.dot_q8;
     w->data = t->data;
     w->type = t->type;
     w->n_in = n_in;
     w->n_out = n_out;
-    w->row_bytes = t->nbytes / (uint64_t)n_out; /* float types have no tail bytes */
+    w->row_bytes = row_bytes_of(L, t);
     w->scale = 1.0f;
+    w->d = 1.0f;
     return ARIA_OK;
 }
 
@@ -284,20 +297,29 @@ static int bind_bitlinear(loader *L, int il, const char *base, int64_t n_in, int
     int st = find(L, name, true, &t);
     if (!st) st = check_shape(L, t, name, n_in, n_out, "this BitLinear weight");
     if (st) return st;
-    w->dot_i8 = aria_dot_i8_for(t->type);
-    if (!w->dot_i8) {
+    aria_type_kernels k;
+    if (!aria_kernels_for(t->type, ARIA_TIER_REF, &k) || !k.dot_i8) {
         char tb[32];
         return aria_fail(L->err, L->err_len, ARIA_E_UNSUPPORTED,
                          "tensor '%s' has type %s, not supported for BitLinear weights (TQ2_0, "
-                         "F32, F16, BF16)",
+                         "TQ1_0, I2_S, Q8_0, F32, F16, BF16)",
                          name, type_str(L, t->type, tb));
     }
+    w->dot_i8 = k.dot_i8;
     w->data = t->data;
     w->type = t->type;
     w->n_in = n_in;
     w->n_out = n_out;
-    w->row_bytes = t->nbytes / (uint64_t)n_out; /* rows are whole blocks, no tail */
+    w->row_bytes = row_bytes_of(L, t);
     w->scale = 1.0f;
+    w->d = 1.0f;
+    if (t->type == ARIA_TYPE_I2_S) { /* the scale in the tensor's tail (formats.h) */
+        w->d = aria_i2_s_scale(t->data, n_in * n_out);
+        if (!isfinite(w->d) || !(w->d > 0.0f))
+            return aria_fail(L->err, L->err_len, ARIA_E_BAD_TENSOR,
+                             "tensor '%s': I2_S scale %g must be finite and > 0", name,
+                             (double)w->d);
+    }
 
     if (L->m->hp.arch != ARIA_ARCH_BITNET) return ARIA_OK;
     snprintf(name, sizeof name, "blk.%d.%s.scale", il, base);
@@ -402,12 +424,64 @@ static int init_rope(aria_model *m, char *err, size_t err_len) {
     return ARIA_OK;
 }
 
+/* ARIA_HEAD_Q8_0: a heap Q8_0 copy of a float output head (tied or not), quantized row by row
+   by aria_quantize_row_q8_0_ref's rule (every tier writes the same bytes, so the copy is
+   identical on every machine). A head that is already Q8_0, or whose rows are not whole
+   32-blocks, is kept as it is. The embedding keeps reading the file's rows. */
+static int requantize_head(aria_model *m, char *err, size_t err_len) {
+    aria_matrix *w = &m->output;
+    aria_type_kernels k;
+    if (!is_float_type(w->type) || w->n_in % QK8_0 != 0) return ARIA_OK;
+    if (!aria_kernels_for(ARIA_TYPE_Q8_0, ARIA_TIER_REF, &k))
+        return aria_fail(err, err_len, ARIA_E_UNSUPPORTED, "no Q8_0 head kernels");
+    const uint64_t row_bytes = (uint64_t)(w->n_in / QK8_0) * sizeof(block_q8_0);
+    /* n_in <= ARIA_MAX_EMBD and n_out <= ARIA_MAX_VOCAB: the product fits easily. */
+    const uint64_t bytes = row_bytes * (uint64_t)w->n_out;
+    uint8_t *q = bytes <= SIZE_MAX ? malloc((size_t)bytes) : NULL;
+    float *row = malloc((size_t)w->n_in * sizeof *row); /* one head row as f32 */
+    if (!q || !row) {
+        free(q);
+        free(row);
+        return aria_fail(err, err_len, ARIA_E_NOMEM,
+                         "out of memory for the Q8_0 output head (%llu bytes)",
+                         (unsigned long long)bytes);
+    }
+    const aria_requant_f16_q8_0_fn f16_row = aria_requant_f16_q8_0_for(ARIA_TIER_BEST);
+    for (int64_t j = 0; j < w->n_out; j++) {
+        const uint8_t *src = w->data + (uint64_t)j * w->row_bytes;
+        if (w->type == ARIA_TYPE_F16) { /* the common case (2B-4T), with a SIMD tier */
+            f16_row(src, q + (uint64_t)j * row_bytes, w->n_in);
+            continue;
+        }
+        aria_row_to_f32(w->type, src, row, w->n_in);
+        aria_quantize_row_q8_0_ref(row, q + (uint64_t)j * row_bytes, w->n_in);
+    }
+    free(row);
+    m->head_q8 = q;
+    m->heap_bytes += bytes;
+    w->data = q;
+    w->type = ARIA_TYPE_Q8_0;
+    w->row_bytes = row_bytes;
+    w->dot_f32 = NULL;
+    w->dot_q8 = k.dot_q8;
+    return ARIA_OK;
+}
+
 /* ---- public API -------------------------------------------------------------------------- */
 
 int aria_model_load(const char *path, aria_model **out, char *err, size_t err_len) {
+    return aria_model_load_ex(path, ARIA_HEAD_AS_IS, out, err, err_len);
+}
+
+int aria_model_load_ex(const char *path, int32_t head_type, aria_model **out, char *err,
+                       size_t err_len) {
     if (out) *out = NULL;
     if (!path || !out)
         return aria_fail(err, err_len, ARIA_E_INVALID_ARG, "path and out must not be NULL");
+    if (head_type != ARIA_HEAD_AS_IS && head_type != ARIA_HEAD_Q8_0)
+        return aria_fail(err, err_len, ARIA_E_INVALID_ARG,
+                         "head_type %d is not ARIA_HEAD_AS_IS (0) or ARIA_HEAD_Q8_0 (1)",
+                         (int)head_type);
     aria_model *m = calloc(1, sizeof *m);
     if (!m) return aria_fail(err, err_len, ARIA_E_NOMEM, "out of memory");
     m->heap_bytes = sizeof *m;
@@ -423,7 +497,10 @@ int aria_model_load(const char *path, aria_model **out, char *err, size_t err_le
         if (!L.used) st = aria_fail(err, err_len, ARIA_E_NOMEM, "out of memory");
     }
     if (!st) st = bind_tensors(&L);
+    if (!st && head_type == ARIA_HEAD_Q8_0) st = requantize_head(m, err, err_len);
     if (!st) st = init_rope(m, err, err_len);
+    if (!st && !aria_model_bind_kernels(m, 1)) /* 1 = ARIA_TIER_BEST (cpu.h) */
+        st = aria_fail(err, err_len, ARIA_E_UNSUPPORTED, "no kernels for a tensor type");
     free(L.used);
     gguf_release(&g); /* everything needed later points into the map */
     if (st) {
@@ -441,6 +518,7 @@ void aria_model_free(aria_model *model) {
     free(model->norms);
     free(model->layers);
     free(model->rope_inv_freq);
+    free(model->head_q8);
     free(model);
 }
 

@@ -44,13 +44,23 @@ typedef struct {
 struct aria_model {
     aria_map map;
     aria_hparams hp;
-    aria_matrix token_embd; /* [n_vocab][n_embd] F32/F16/BF16 */
-    aria_matrix output;     /* [n_vocab][n_embd], output.weight or token_embd (tied) */
+    aria_matrix token_embd; /* [n_vocab][n_embd] F32/F16/BF16/Q8_0 */
+    aria_matrix output;     /* [n_vocab][n_embd], output.weight or token_embd (tied); or the
+                               head_q8 copy (ARIA_HEAD_Q8_0) */
     float *output_norm;     /* [n_embd] */
     aria_layer *layers;     /* [n_layer] */
     float *rope_inv_freq;   /* [rope_dims/2]: base^(-2i/rope_dims) */
     float *norms;           /* one allocation behind every norm pointer above */
+    uint8_t *head_q8;       /* [n_vocab][n_embd / 32] block_q8_0: ARIA_HEAD_Q8_0 copy, or NULL */
     uint64_t heap_bytes;
+    /* Kernel tier (cpu.h) the matrices' kernel pointers were bound for, and its f32
+       primitives; set by aria_model_bind_kernels (tier.c) at the end of loading. */
+    int32_t tier;
+    const aria_vec_ops *vec;
 };
+
+/* Binds every matrix's kernels (and model->vec) for tier. Returns false if a matrix type has
+   no kernels at that tier (cannot happen for a model that loaded). */
+bool aria_model_bind_kernels(aria_model *m, int32_t tier);
 
 #endif

@@ -4,8 +4,12 @@
 #include <math.h>
 
 void aria_rmsnorm(int64_t n, const float *x, const float *w, float eps, float *y) {
-    float ss = 0.0f;
-    for (int64_t i = 0; i < n; i++) ss += x[i] * x[i];
+    aria_rmsnorm_v(aria_vec_ops_for(0), n, x, w, eps, y);
+}
+
+void aria_rmsnorm_v(const aria_vec_ops *v, int64_t n, const float *x, const float *w, float eps,
+                    float *y) {
+    const float ss = v->sumsq(n, x); /* 16-lane striped (kernels.h) */
     const float inv = 1.0f / sqrtf(ss / (float)n + eps);
     for (int64_t i = 0; i < n; i++) y[i] = w[i] * (x[i] * inv);
 }
@@ -49,15 +53,14 @@ void aria_rope_neox(float *v, int32_t n_heads, int32_t head_dim, int32_t rope_di
     }
 }
 
-void aria_softmax(float *x, int64_t n) {
+void aria_softmax(float *x, int64_t n) { aria_softmax_v(aria_vec_ops_for(0), x, n); }
+
+void aria_softmax_v(const aria_vec_ops *v, float *x, int64_t n) {
     float max = x[0];
     for (int64_t i = 1; i < n; i++)
         if (x[i] > max) max = x[i];
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n; i++) {
-        x[i] = expf(x[i] - max);
-        sum += x[i];
-    }
+    for (int64_t i = 0; i < n; i++) x[i] = expf(x[i] - max); /* platform libm */
+    const float sum = v->sum(n, x);                            /* 16-lane striped */
     for (int64_t i = 0; i < n; i++) x[i] /= sum;
 }
 
@@ -66,7 +69,7 @@ void aria_matmul_i8(const aria_matrix *w, int32_t n_rows, const int8_t *xq, cons
     for (int64_t j = 0; j < w->n_out; j++) {
         const uint8_t *row = w->data + (uint64_t)j * w->row_bytes;
         for (int32_t r = 0; r < n_rows; r++) {
-            float dot = w->dot_i8(w->n_in, row, xq + (int64_t)r * w->n_in);
+            float dot = w->dot_i8(w->n_in, row, xq + (int64_t)r * w->n_in, w->d);
             y[(int64_t)r * w->n_out + j] = dot / xs[r] * w->scale;
         }
     }
@@ -78,4 +81,57 @@ void aria_matmul_f32(const aria_matrix *w, int32_t n_rows, const float *x, float
         for (int32_t r = 0; r < n_rows; r++)
             y[(int64_t)r * w->n_out + j] = w->dot_f32(w->n_in, row, x + (int64_t)r * w->n_in);
     }
+}
+
+float aria_quantize_row_i8_v(const aria_vec_ops *v, int64_t n, const float *x, int8_t *q,
+                             int32_t *sums) {
+    float amax = v->amax(n, x);
+    if (amax < 1e-5f) amax = 1e-5f;
+    const float s = 127.0f / amax;
+    v->round_i8(n, x, s, q, sums);
+    return s;
+}
+
+void aria_rope_cs(int32_t rope_dims, const float *inv_freq, int32_t pos, float *cs) {
+    const int32_t half = rope_dims / 2;
+    for (int32_t i = 0; i < half; i++) {
+        const float theta = (float)pos * inv_freq[i];
+        cs[i] = cosf(theta);
+        cs[half + i] = sinf(theta);
+    }
+}
+
+void aria_rope_neox_cs(float *v, int32_t n_heads, int32_t head_dim, int32_t rope_dims,
+                       const float *cs) {
+    const int32_t half = rope_dims / 2;
+    const float *sn = cs + half;
+    for (int32_t h = 0; h < n_heads; h++) {
+        float *x = v + (int64_t)h * head_dim;
+        for (int32_t i = 0; i < half; i++) {
+            const float x0 = x[i], x1 = x[i + half];
+            x[i] = x0 * cs[i] - x1 * sn[i];
+            x[i + half] = x0 * sn[i] + x1 * cs[i];
+        }
+    }
+}
+
+void aria_matmul_i8_rows(const aria_matrix *w, int64_t j0, int64_t j1, int32_t n_rows,
+                         const int8_t *xq, const int32_t *xsum, float *y, int64_t ldy) {
+    const uint8_t *rows = w->data + (uint64_t)j0 * w->row_bytes;
+    if (w->gemm_i8)
+        w->gemm_i8(w->n_in, rows, w->row_bytes, (int32_t)(j1 - j0), xq, xsum, n_rows, y + j0,
+                   ldy, w->d);
+    else
+        aria_gemm_i8_generic(w->dot_i8, w->n_in, rows, w->row_bytes, (int32_t)(j1 - j0), xq,
+                             n_rows, y + j0, ldy, w->d);
+}
+
+void aria_matmul_f32_rows(const aria_matrix *w, int64_t j0, int64_t j1, int32_t n_rows,
+                          const float *x, float *y, int64_t ldy) {
+    const uint8_t *rows = w->data + (uint64_t)j0 * w->row_bytes;
+    if (w->gemm_f32)
+        w->gemm_f32(w->n_in, rows, w->row_bytes, (int32_t)(j1 - j0), x, n_rows, y + j0, ldy);
+    else
+        aria_gemm_f32_generic(w->dot_f32, w->n_in, rows, w->row_bytes, (int32_t)(j1 - j0), x,
+                              n_rows, y + j0, ldy);
 }

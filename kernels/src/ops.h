@@ -20,7 +20,7 @@ void aria_round_i8(int64_t n, const float *x, float s, int8_t *q);
 void aria_rope_neox(float *v, int32_t n_heads, int32_t head_dim, int32_t rope_dims,
                     const float *inv_freq, int32_t pos);
 
-/* In-place softmax over x[n], max subtracted, sums in index order. */
+/* In-place softmax over x[n]: max subtracted, expf from libm, the sum 16-lane striped. */
 void aria_softmax(float *x, int64_t n);
 
 /* A weight matrix [n_out][n_in] in the map, with its tier kernels. */
@@ -32,6 +32,11 @@ typedef struct {
     float scale;           /* per-tensor output scale ('bitnet' arch .scale tensors), else 1 */
     aria_dot_i8_fn dot_i8;   /* BitLinear weights */
     aria_dot_f32_fn dot_f32; /* float matrices (embedding / head) */
+    float d;                 /* tensor-wide weight scale passed to dot_i8 (I2_S), else 1 */
+    aria_dot_q8_fn dot_q8;   /* Q8_0 head on per-32-block int8 activations */
+    /* Multi-row kernels bound for the model's tier (tier.c); NULL = generic loop over the dot */
+    aria_gemm_i8_fn gemm_i8;
+    aria_gemm_f32_fn gemm_f32;
 } aria_matrix;
 
 /* BitLinear on n_rows rows: y[r][j] = dot(W[j], xq[r]) / xs[r] * scale.
@@ -42,5 +47,32 @@ void aria_matmul_i8(const aria_matrix *w, int32_t n_rows, const int8_t *xq, cons
 
 /* Float matmul: y[r][j] = dot(W[j], x[r]). x: [n_rows][n_in], y: [n_rows][n_out]. */
 void aria_matmul_f32(const aria_matrix *w, int32_t n_rows, const float *x, float *y);
+
+/* ---- Tiered ops of the forward pass (v = model->vec; identical results in every tier) ---- */
+
+/* aria_rmsnorm / aria_softmax above are these with the reference primitives. */
+void aria_rmsnorm_v(const aria_vec_ops *v, int64_t n, const float *x, const float *w, float eps,
+                    float *y);
+void aria_softmax_v(const aria_vec_ops *v, float *x, int64_t n);
+
+/* aria_quantize_row_i8 plus the 128-group sums of q (kernels.h): sums [n / 128]. Returns s. */
+float aria_quantize_row_i8_v(const aria_vec_ops *v, int64_t n, const float *x, int8_t *q,
+                             int32_t *sums);
+
+/* RoPE angles of one position: cs[i] = cos(pos * inv_freq[i]), cs[half + i] = sin(...),
+   half = rope_dims / 2 (the values aria_rope_neox computes), so one table serves every layer. */
+void aria_rope_cs(int32_t rope_dims, const float *inv_freq, int32_t pos, float *cs);
+/* aria_rope_neox with the angles from aria_rope_cs. */
+void aria_rope_neox_cs(float *v, int32_t n_heads, int32_t head_dim, int32_t rope_dims,
+                       const float *cs);
+
+/* Raw dots of weight rows [j0, j1) against n_rows activation rows, through the matrix's GEMM
+   kernel: y[r * ldy + j] for j in [j0, j1) (not yet divided by the activation scale).
+   xq [n_rows][n_in], xsum [n_rows][n_in / 128]. */
+void aria_matmul_i8_rows(const aria_matrix *w, int64_t j0, int64_t j1, int32_t n_rows,
+                         const int8_t *xq, const int32_t *xsum, float *y, int64_t ldy);
+/* The same for float activations x [n_rows][n_in] (output head). */
+void aria_matmul_f32_rows(const aria_matrix *w, int64_t j0, int64_t j1, int32_t n_rows,
+                          const float *x, float *y, int64_t ldy);
 
 #endif

@@ -18,7 +18,8 @@ int32_t aria_tq2_0_block_isum_ref(const uint8_t *block, const int8_t *x) {
     return sum;
 }
 
-float aria_dot_tq2_0_i8_ref(int64_t n, const void *w, const int8_t *x) {
+float aria_dot_tq2_0_i8_ref(int64_t n, const void *w, const int8_t *x, float d_tensor) {
+    (void)d_tensor; /* per-block scales */
     const uint8_t *b = w;
     float acc = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++, b += sizeof(block_tq2_0)) {
@@ -57,4 +58,14 @@ void aria_dequantize_row_tq2_0_ref(const void *w, float *y, int64_t n) {
             y[j] = (float)(q - 1) * d;
         }
     }
+}
+
+/* Reference GEMM: the single-row dot for every (weight row, activation row). */
+void aria_gemm_tq2_0_i8_ref(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                            const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
+                            int64_t ldy, float d) {
+    (void)xsum;
+    for (int32_t j = 0; j < n_w; j++)
+        for (int32_t r = 0; r < n_x; r++)
+            y[r * ldy + j] = aria_dot_tq2_0_i8_ref(n, w + j * row_bytes, x + r * n, d);
 }

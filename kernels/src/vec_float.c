@@ -13,15 +13,18 @@ static inline float w_bf16(const uint8_t *w, int64_t i) {
 }
 
 #define DEFINE_DOTS(T)                                                                  \
-    float aria_dot_##T##_i8_ref(int64_t n, const void *w, const int8_t *x) {            \
+    float aria_dot_##T##_i8_ref(int64_t n, const void *w, const int8_t *x, float d) {   \
+        (void)d; /* no tensor-wide scale */                                              \
         float acc = 0.0f;                                                                \
         for (int64_t i = 0; i < n; i++) acc += w_##T((const uint8_t *)w, i) * (float)x[i]; \
         return acc;                                                                      \
     }                                                                                    \
+    /* f32 activations: the canonical 16-lane striped order (kernels.h), as SIMD tiers. */ \
     float aria_dot_##T##_f32_ref(int64_t n, const void *w, const float *x) {            \
-        float acc = 0.0f;                                                                \
-        for (int64_t i = 0; i < n; i++) acc += w_##T((const uint8_t *)w, i) * x[i];     \
-        return acc;                                                                      \
+        float acc[ARIA_LANES] = {0};                                                     \
+        for (int64_t i = 0; i < n; i++)                                                  \
+            acc[i % ARIA_LANES] += w_##T((const uint8_t *)w, i) * x[i];                 \
+        return aria_reduce16(acc);                                                       \
     }
 
 DEFINE_DOTS(f32)
@@ -29,6 +32,10 @@ DEFINE_DOTS(f16)
 DEFINE_DOTS(bf16)
 
 void aria_row_to_f32(uint32_t type, const void *w, float *y, int64_t n) {
+    if (type == ARIA_TYPE_Q8_0) {
+        aria_dequantize_row_q8_0_ref(w, y, n);
+        return;
+    }
     const uint8_t *b = w;
     for (int64_t i = 0; i < n; i++) {
         switch (type) {

@@ -49,8 +49,10 @@ int test_rewrite(const char *path, const void *bytes, size_t len) {
 
 int main(void) {
     test_kernels();
+    test_formats();
     test_model();
     test_corpus();
+    test_engine();
     printf("%d passed, %d failed\n", test_passed, test_failed);
     return test_failed ? 1 : 0;
 }

@@ -22,6 +22,8 @@ extern int test_passed, test_failed;
 void test_kernels(void);
 void test_model(void);
 void test_corpus(void);
+void test_engine(void);
+void test_formats(void);
 
 /* Writes bytes to a fresh temporary file and returns its path (static buffer per call site
    is not needed: the caller owns the returned malloc'd string and unlinks it). */

@@ -270,11 +270,19 @@ static void test_variants(const gw_file *base) {
     VARIANT("norm as I32", ARIA_E_BAD_TENSOR, retype(&f, "output_norm.weight", ARIA_TYPE_I32));
     VARIANT("norm as Q8_0", ARIA_E_BAD_TENSOR, retype(&f, "blk.1.ffn_sub_norm.weight", ARIA_TYPE_Q8_0));
     VARIANT("norm as F16", ARIA_OK, retype(&f, "blk.1.ffn_norm.weight", ARIA_TYPE_F16));
-    VARIANT("BitLinear as TQ1_0", ARIA_E_UNSUPPORTED, retype(&f, "blk.0.ffn_up.weight", ARIA_TYPE_TQ1_0));
-    VARIANT("BitLinear as Q8_0", ARIA_E_UNSUPPORTED, retype(&f, "blk.0.ffn_up.weight", ARIA_TYPE_Q8_0));
-    VARIANT("BitLinear as I2_S", ARIA_E_UNSUPPORTED, retype(&f, "blk.1.attn_q.weight", ARIA_TYPE_I2_S));
+    /* Retyped bytes: any TQ1_0 / Q8_0 bytes are valid weights (garbage, but no crash). */
+    VARIANT("BitLinear bytes read as TQ1_0", ARIA_OK, retype(&f, "blk.0.ffn_up.weight", ARIA_TYPE_TQ1_0));
+    VARIANT("BitLinear bytes read as Q8_0", ARIA_OK, retype(&f, "blk.0.ffn_up.weight", ARIA_TYPE_Q8_0));
     VARIANT("BitLinear as F16", ARIA_OK, retype(&f, "blk.1.attn_v.weight", ARIA_TYPE_F16));
-    VARIANT("token_embd as Q8_0", ARIA_E_UNSUPPORTED, retype(&f, "token_embd.weight", ARIA_TYPE_Q8_0));
+    VARIANT("BitLinear as Q4_0", ARIA_E_UNSUPPORTED, retype(&f, "blk.0.ffn_up.weight", ARIA_TYPE_Q4_0));
+    VARIANT("BitLinear as Q6_K", ARIA_E_UNSUPPORTED, retype(&f, "blk.0.ffn_up.weight", ARIA_TYPE_Q6_K));
+    VARIANT("id 39 under the fork is TL2", ARIA_E_UNSUPPORTED, retype(&f, "blk.0.ffn_up.weight", 39));
+    VARIANT("BitLinear as I8_S (fork id 37)", ARIA_E_UNSUPPORTED, retype(&f, "blk.0.ffn_up.weight", 37));
+    VARIANT("type id 40", ARIA_E_UNSUPPORTED, retype(&f, "blk.0.ffn_up.weight", 40));
+    VARIANT("type id 1000", ARIA_E_UNSUPPORTED, retype(&f, "blk.0.ffn_up.weight", 1000));
+    VARIANT("type id UINT32_MAX", ARIA_E_UNSUPPORTED, retype(&f, "blk.0.ffn_up.weight", UINT32_MAX));
+    VARIANT("token_embd bytes read as Q8_0", ARIA_OK, retype(&f, "token_embd.weight", ARIA_TYPE_Q8_0));
+    VARIANT("token_embd as TQ1_0", ARIA_E_UNSUPPORTED, retype(&f, "token_embd.weight", ARIA_TYPE_TQ1_0));
     VARIANT("output.weight as TQ2_0", ARIA_E_UNSUPPORTED,
             uint64_t ne[2] = {256, 97};
             gw_add_tensor(&f, "output.weight", 2, ne, ARIA_TYPE_TQ2_0, zeros, 0));
@@ -322,6 +330,117 @@ static void test_scale_variants(void) {
     VARIANT("F16 BitLinear under arch bitnet", ARIA_OK, retype(&f, "blk.0.attn_q.weight", ARIA_TYPE_F16));
     VARIANT("id 36 is not I2_S outside the fork", ARIA_E_UNSUPPORTED,
             retype(&f, "blk.0.attn_q.weight", ARIA_TYPE_I2_S));
+    VARIANT("id 39 is MXFP4 outside the fork (no BitLinear kernel)", ARIA_E_UNSUPPORTED,
+            retype(&f, "blk.0.attn_q.weight", ARIA_TYPE_MXFP4));
+    gw_free(&basef);
+}
+
+static void set_i2_s_scale(gw_file *f, const char *name, float s) {
+    gw_tensor *t = gw_find_tensor(f, name);
+    if (t) memcpy(t->data + t->ne[0] * t->ne[1] / 4, &s, sizeof s);
+}
+
+/* A valid model of the given BitLinear type and head type, serialized with its layout. */
+static uint8_t *build_base(gw_file *base, uint32_t linear_type, uint32_t embd_type, bool with_output,
+                           size_t *len, gw_layout *lay) {
+    tiny_cfg c = tiny_default();
+    c.n_layer = 1;
+    c.linear_type = linear_type;
+    c.embd_type = embd_type;
+    c.with_output = with_output;
+    return tiny_build(base, &c) ? gw_serialize(base, len, lay) : NULL;
+}
+
+/* I2_S (bitnet.cpp files): tail, scale and block-size rules. */
+static void test_i2_s_variants(void) {
+    gw_file basef;
+    size_t len = 0;
+    gw_layout lay;
+    uint8_t *bytes = build_base(&basef, ARIA_TYPE_I2_S, ARIA_TYPE_F16, false, &len, &lay);
+    CHECK(bytes != NULL, "I2_S base");
+    if (!bytes) {
+        gw_free(&basef);
+        return;
+    }
+    const gw_file *base = &basef;
+    const int tq = tensor_index(base, "blk.0.attn_q.weight"); /* {256, 256}: n / 4 = 16384 */
+    const int last = (int)base->n_t - 1;                     /* blk.0.ffn_down.weight, I2_S */
+    CHECK(base->t[last].type == ARIA_TYPE_I2_S, "last tensor is I2_S");
+    const float nan = NAN, inf = INFINITY;
+    expect("I2_S base", bytes, len, ARIA_OK);
+    VARIANT("I2_S NaN scale", ARIA_E_BAD_TENSOR, set_i2_s_scale(&f, "blk.0.attn_q.weight", nan));
+    VARIANT("I2_S -1 scale", ARIA_E_BAD_TENSOR, set_i2_s_scale(&f, "blk.0.attn_k.weight", -1.0f));
+    VARIANT("I2_S zero scale", ARIA_E_BAD_TENSOR, set_i2_s_scale(&f, "blk.0.ffn_up.weight", 0.0f));
+    VARIANT("I2_S -0 scale", ARIA_E_BAD_TENSOR, set_i2_s_scale(&f, "blk.0.ffn_up.weight", -0.0f));
+    VARIANT("I2_S inf scale", ARIA_E_BAD_TENSOR, set_i2_s_scale(&f, "blk.0.ffn_down.weight", inf));
+    VARIANT("I2_S subnormal scale (valid)", ARIA_OK, set_i2_s_scale(&f, "blk.0.attn_v.weight", 1e-40f));
+    VARIANT("I2_S K = 192 (not a multiple of 128)", ARIA_E_BAD_TENSOR,
+            reshape(&f, "blk.0.attn_q.weight", 2, 192, 256, 1));
+    VARIANT("I2_S K = 64", ARIA_E_BAD_TENSOR, reshape(&f, "blk.0.ffn_up.weight", 2, 64, 2048, 1));
+    VARIANT("I2_S under arch bitnet (id 36 unknown)", ARIA_E_UNSUPPORTED,
+            gw_set_str(&f, "general.architecture", "bitnet"));
+    VARIANT("I2_S under arch llama", ARIA_E_UNSUPPORTED, gw_set_str(&f, "general.architecture", "llama"));
+    VARIANT("I2_S as a norm", ARIA_E_BAD_TENSOR, retype(&f, "blk.0.ffn_norm.weight", ARIA_TYPE_I2_S));
+    VARIANT("I2_S as token_embd", ARIA_E_UNSUPPORTED, retype(&f, "token_embd.weight", ARIA_TYPE_I2_S));
+    VARIANT("I2_S as output.weight", ARIA_E_UNSUPPORTED,
+            gw_tensor *q = gw_find_tensor(&f, "blk.0.attn_q.weight");
+            uint64_t ne[2] = {256, 97};
+            gw_add_tensor(&f, "output.weight", 2, ne, ARIA_TYPE_I2_S, q->data, 256 * 97 / 4 + 32));
+    /* Sizes: a writer that forgot the 32-byte tail puts the next tensor at n / 4. */
+    PATCH("I2_S next tensor at n/4 (no tail)", ARIA_E_BAD_TENSOR,
+          put_u64_at(b, lay.t_offset[tq + 1], lay.t_rel_offset[tq] + 256 * 256 / 4));
+    PATCH("I2_S next tensor 32 bytes into the tail", ARIA_E_BAD_TENSOR,
+          put_u64_at(b, lay.t_offset[tq + 1], lay.t_rel_offset[tq + 1] - 32));
+    {
+        const uint64_t n_last = base->t[last].ne[0] * base->t[last].ne[1];
+        const size_t cut = lay.data_start + lay.t_rel_offset[last] + n_last / 4;
+        expect("I2_S last tensor without its tail", bytes, cut, ARIA_E_TRUNCATED);
+        expect("I2_S last tensor missing 1 tail byte", bytes, len - 1, ARIA_E_TRUNCATED);
+    }
+    free(bytes);
+    gw_free(&basef);
+}
+
+/* TQ1_0 weights and Q8_0 embedding / head: block sizes, byte sizes, shapes. */
+static void test_tq1_0_q8_0_variants(void) {
+    gw_file basef;
+    size_t len = 0;
+    gw_layout lay;
+    uint8_t *bytes = build_base(&basef, ARIA_TYPE_TQ1_0, ARIA_TYPE_Q8_0, true, &len, &lay);
+    CHECK(bytes != NULL, "TQ1_0 / Q8_0 base");
+    if (!bytes) {
+        gw_free(&basef);
+        return;
+    }
+    const gw_file *base = &basef;
+    const int tq = tensor_index(base, "blk.0.attn_q.weight");
+    const int emb = tensor_index(base, "token_embd.weight");
+    const int last = (int)base->n_t - 1;
+    CHECK(base->t[last].type == ARIA_TYPE_TQ1_0, "last tensor is TQ1_0");
+    expect("TQ1_0 + Q8_0 base", bytes, len, ARIA_OK);
+    VARIANT("TQ1_0 ne0 = 384 (not a multiple of 256)", ARIA_E_BAD_TENSOR,
+            reshape(&f, "blk.0.attn_q.weight", 2, 384, 256, 1));
+    VARIANT("TQ1_0 as output.weight", ARIA_E_UNSUPPORTED, retype(&f, "output.weight", ARIA_TYPE_TQ1_0));
+    VARIANT("TQ1_0 as a norm", ARIA_E_BAD_TENSOR, retype(&f, "output_norm.weight", ARIA_TYPE_TQ1_0));
+    VARIANT("TQ1_0 wrong shape", ARIA_E_BAD_TENSOR, reshape(&f, "blk.0.attn_k.weight", 2, 256, 256, 1));
+    VARIANT("Q8_0 token_embd ne0 = 240 (not a multiple of 32)", ARIA_E_BAD_TENSOR,
+            reshape(&f, "token_embd.weight", 2, 240, 97, 1));
+    VARIANT("Q8_0 output.weight wrong vocab", ARIA_E_BAD_TENSOR, reshape(&f, "output.weight", 2, 256, 96, 1));
+    VARIANT("Q8_0 output.weight wrong width", ARIA_E_BAD_TENSOR, reshape(&f, "output.weight", 2, 224, 97, 1));
+    VARIANT("Q8_0 output.weight 3-D", ARIA_E_BAD_TENSOR, reshape(&f, "output.weight", 3, 256, 97, 2));
+    VARIANT("Q8_0 output.weight ne0 = 776 (not whole blocks)", ARIA_E_BAD_TENSOR,
+            reshape(&f, "output.weight", 2, 97 * 8, 32, 1));
+    VARIANT("Q8_0 NaN / inf block scales (garbage, no crash)", ARIA_OK,
+            gw_tensor *o = gw_find_tensor(&f, "output.weight");
+            const uint16_t h_nan = 0x7e00, h_inf = 0x7c00;
+            memcpy(o->data, &h_nan, 2); memcpy(o->data + 34, &h_inf, 2));
+    /* Sizes: tensors must not overlap and must fit in the file. */
+    PATCH("TQ1_0 next tensor 32 bytes early (overlap)", ARIA_E_BAD_TENSOR,
+          put_u64_at(b, lay.t_offset[tq + 1], lay.t_rel_offset[tq + 1] - 32));
+    PATCH("Q8_0 next tensor 32 bytes early (overlap)", ARIA_E_BAD_TENSOR,
+          put_u64_at(b, lay.t_offset[emb + 1], lay.t_rel_offset[emb + 1] - 32));
+    expect("TQ1_0 last tensor one block short", bytes, len - sizeof(block_tq1_0), ARIA_E_TRUNCATED);
+    free(bytes);
     gw_free(&basef);
 }
 
@@ -391,6 +510,8 @@ void test_corpus(void) {
         test_byte_patches(bytes, len, &lay, &base);
         test_variants(&base);
         test_scale_variants();
+        test_i2_s_variants();
+        test_tq1_0_q8_0_variants();
         test_random_mutations(bytes, len, &lay);
     }
     if (g_path) unlink(g_path);

@@ -82,7 +82,7 @@ static void test_tq2_0_dot(void) {
                     want += term;
                     mag += fabs(term);
                 }
-                float got = aria_dot_tq2_0_i8_ref(n, row, x);
+                float got = aria_dot_tq2_0_i8_ref(n, row, x, 1.0f);
                 if (fabs((double)got - want) > TQ2_0_DOT_REL_TOL * mag + 1e-30) dot_bad++;
                 /* plain dequantize-to-float dot */
                 aria_dequantize_row_tq2_0_ref(row, deq, n);
@@ -128,13 +128,14 @@ static void test_matmul_i8(void) {
         for (int i = 0; i < N_IN; i++) xf[r][i] = (float)r + 0.5f * sinf((float)(i * (r + 1)));
         xs[r] = aria_quantize_row_i8(N_IN, xf[r], xq[r]);
     }
-    aria_matrix m = {w, ARIA_TYPE_TQ2_0, N_IN, N_OUT, NB * sizeof(block_tq2_0), 1.5f,
-                     aria_dot_i8_for(ARIA_TYPE_TQ2_0), NULL};
+    aria_matrix m = {.data = w, .type = ARIA_TYPE_TQ2_0, .n_in = N_IN, .n_out = N_OUT,
+                     .row_bytes = NB * sizeof(block_tq2_0), .scale = 1.5f, .d = 1.0f,
+                     .dot_i8 = aria_dot_i8_for(ARIA_TYPE_TQ2_0)};
     aria_matmul_i8(&m, ROWS, &xq[0][0], xs, &y[0][0]);
     int bad = 0;
     for (int r = 0; r < ROWS; r++)
         for (int j = 0; j < N_OUT; j++) {
-            float want = aria_dot_tq2_0_i8_ref(N_IN, w + (size_t)j * NB * sizeof(block_tq2_0), xq[r]) / xs[r] * 1.5f;
+            float want = aria_dot_tq2_0_i8_ref(N_IN, w + (size_t)j * NB * sizeof(block_tq2_0), xq[r], 1.0f) / xs[r] * 1.5f;
             if (memcmp(&want, &y[r][j], sizeof want) != 0) bad++;
         }
     CHECK(bad == 0, "%d matmul outputs differ from the per-row dot", bad);

@@ -32,8 +32,14 @@ tiny_cfg tiny_default(void) {
     return c;
 }
 
-/* Float values in the given float type; returns a malloc'd buffer of n elements. */
+/* Float values in the given float type (or Q8_0, n % 32 == 0); returns a malloc'd buffer. */
 static void *encode_float(uint32_t type, const float *x, size_t n, size_t *len) {
+    if (type == ARIA_TYPE_Q8_0) {
+        *len = n / QK8_0 * sizeof(block_q8_0);
+        uint8_t *q = malloc(*len);
+        if (q) aria_quantize_row_q8_0_ref(x, q, (int64_t)n);
+        return q;
+    }
     size_t es = type == ARIA_TYPE_F32 ? 4 : 2;
     uint8_t *p = malloc(n * es);
     if (!p) return NULL;
@@ -60,7 +66,8 @@ static bool add_float(gw_file *f, const char *name, uint32_t n_dims, uint64_t ne
 }
 
 /* A BitLinear weight [n_out][n_in]: ternary values times one per-tensor scale d (as in the
-   builtin model), stored as TQ2_0 or as floats. */
+   builtin model), stored as TQ2_0, TQ1_0, I2_S (all three hold exactly these values), Q8_0 or
+   floats. */
 static bool add_bitlinear(gw_file *f, const char *name, int n_in, int n_out, uint32_t type, uint64_t *rng) {
     size_t n = (size_t)n_in * (size_t)n_out;
     float *w = malloc(n * sizeof *w);
@@ -70,14 +77,28 @@ static bool add_bitlinear(gw_file *f, const char *name, int n_in, int n_out, uin
     for (size_t i = 0; i < n; i++) w[i] = (float)((int)(tiny_rand(rng) % 3) - 1) * d;
     bool ok;
     uint64_t ne[2] = {(uint64_t)n_in, (uint64_t)n_out};
-    if (type == ARIA_TYPE_TQ2_0) {
-        size_t len = n / QK_K * sizeof(block_tq2_0);
+    if (type == ARIA_TYPE_TQ2_0 || type == ARIA_TYPE_TQ1_0) {
+        const size_t bs = type == ARIA_TYPE_TQ2_0 ? sizeof(block_tq2_0) : sizeof(block_tq1_0);
+        size_t len = n / QK_K * bs;
         uint8_t *q = malloc(len);
         ok = q != NULL;
         if (ok) {
-            const size_t row_bytes = (size_t)(n_in / QK_K) * sizeof(block_tq2_0);
-            for (int r = 0; r < n_out; r++)
-                aria_quantize_row_tq2_0_ref(w + (size_t)r * n_in, q + (size_t)r * row_bytes, n_in);
+            const size_t row_bytes = (size_t)(n_in / QK_K) * bs;
+            for (int r = 0; r < n_out; r++) {
+                if (type == ARIA_TYPE_TQ2_0)
+                    aria_quantize_row_tq2_0_ref(w + (size_t)r * n_in, q + (size_t)r * row_bytes, n_in);
+                else
+                    aria_quantize_row_tq1_0_ref(w + (size_t)r * n_in, q + (size_t)r * row_bytes, n_in);
+            }
+            ok = gw_add_tensor(f, name, 2, ne, type, q, len) != NULL;
+        }
+        free(q);
+    } else if (type == ARIA_TYPE_I2_S) {
+        size_t len = n / 4 + I2_S_TAIL_BYTES;
+        uint8_t *q = malloc(len);
+        ok = q != NULL;
+        if (ok) {
+            aria_quantize_i2_s_ref(w, q, (int64_t)n);
             ok = gw_add_tensor(f, name, 2, ne, type, q, len) != NULL;
         }
         free(q);

@@ -9,8 +9,8 @@ typedef struct {
     const char *arch; /* general.architecture */
     int n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab, n_ctx, rope_dims;
     float eps, rope_base;
-    uint32_t embd_type;   /* F16 (default), F32, BF16 */
-    uint32_t linear_type; /* TQ2_0 (default), F16, F32, BF16 */
+    uint32_t embd_type;   /* F16 (default), F32, BF16, Q8_0 (token_embd and output.weight) */
+    uint32_t linear_type; /* TQ2_0 (default), TQ1_0, I2_S, Q8_0, F16, F32, BF16 */
     bool with_output;     /* write output.weight (else tied) */
     bool with_scales;     /* write blk.N.<w>.scale tensors (arch "bitnet") */
     uint64_t seed;

@@ -9,10 +9,12 @@ const USAGE = `usage: aria-agent <command> [options]
 
 commands:
   start --coordinator <url> --model <path|id>   serve a model to a coordinator
-        [--layers a-b | i/N | all] [--max-sessions N] [--cache-dir DIR] [--config-dir DIR]
+        [--layers a-b | i/N | all] [--threads T] [--head q8_0|file] [--max-sessions N]
+        [--cache-dir DIR] [--config-dir DIR]
         without --layers the agent takes what the network is missing, as much as fits in RAM
   generate --model <path|id> --prompt "<text>"   complete raw text locally, no network
-        [--max-tokens N] [--temperature T] [--top-p P] [--seed S] [--threads T] [--cache-dir DIR]
+        [--max-tokens N] [--temperature T] [--top-p P] [--seed S] [--threads T] [--head q8_0|file]
+        [--cache-dir DIR]
 
 the built-in model id is aria-tiny-random (random weights: it produces random text)`;
 

@@ -17,3 +17,10 @@ export function positiveInt(value: string | boolean | undefined, name: string, f
   if (!Number.isInteger(n) || n <= 0) throw new CLIError(`--${name} must be a positive integer, got '${value}'`, "bad_option", 2);
   return n;
 }
+
+/** --head: "q8_0" (default) requantizes a float output head at load; "file" keeps the file's. */
+export function headOption(value: string | boolean | undefined): "q8_0" | "file" {
+  if (value === undefined || value === "q8_0") return "q8_0";
+  if (value === "file") return "file";
+  throw new CLIError(`--head must be q8_0 or file, got '${value}'`, "bad_option", 2);
+}

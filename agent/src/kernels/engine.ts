@@ -32,6 +32,8 @@ export interface ModelInfo {
 const INFO_SLOTS: (keyof ModelInfo)[] = ["nVocab", "nEmbd", "nLayer", "nHead", "nHeadKv", "headDim", "nFf", "nCtxTrain", "arch", "ffnAct"];
 
 const ERR_LEN = 512;
+const HEAD_AS_IS = 0;
+const HEAD_Q8_0 = 1;
 const encoder = new TextEncoder();
 
 function cString(s: string): Uint8Array {
@@ -73,17 +75,113 @@ export class Kernels {
     }
   }
 
-  /** mmap and validate a GGUF model; a bad file throws KernelError with the library's message. */
-  loadModel(path: string): NativeModel {
+  /**
+   * mmap and validate a GGUF model; a bad file throws KernelError with the library's message.
+   * `head: "q8_0"` requantizes a float output head to Q8_0 at load (about half the bytes read
+   * per token; see docs/kernels-abi.md for the measured quality cost).
+   */
+  loadModel(path: string, options: { head?: "as-is" | "q8_0" } = {}): NativeModel {
     const out = new BigUint64Array(1);
     const err = new Uint8Array(ERR_LEN);
-    const status = this.lib.aria_model_load(cString(path), out, err, ERR_LEN);
+    const status = this.lib.aria_model_load_ex(cString(path), options.head === "q8_0" ? HEAD_Q8_0 : HEAD_AS_IS, out, err, ERR_LEN);
     if (status !== 0) throw new KernelError(status, this.statusName(status), readCString(err) || this.statusName(status));
     return new NativeModel(this, pointerOf(out));
   }
 
+  /** A pool of n worker threads (the caller is one of them). */
+  createPool(threads: number): NativePool {
+    const out = new BigUint64Array(1);
+    this.check(this.lib.aria_pool_create(threads, out), "aria_pool_create");
+    return new NativePool(this, pointerOf(out));
+  }
+
   close(): void {
     this.handle.close();
+  }
+}
+
+export class NativePool {
+  private handle: Pointer | null;
+
+  constructor(
+    private readonly kernels: Kernels,
+    handle: Pointer,
+  ) {
+    this.handle = handle;
+  }
+
+  get ptr(): Pointer {
+    if (this.handle === null) throw new Error("pool is closed");
+    return this.handle;
+  }
+
+  get threads(): number {
+    return this.kernels.lib.aria_pool_threads(this.ptr);
+  }
+
+  close(): void {
+    if (this.handle !== null) this.kernels.lib.aria_pool_free(this.handle);
+    this.handle = null;
+  }
+}
+
+/**
+ * Layers [layerBegin, layerEnd) with the KV caches of up to nSeqMax sequences; one forward call
+ * takes rows of several sequences at different positions (continuous batching).
+ */
+export class NativeShard {
+  private handle: Pointer | null;
+
+  constructor(
+    private readonly kernels: Kernels,
+    handle: Pointer,
+    readonly nEmbd: number,
+    readonly layerBegin: number,
+    readonly layerEnd: number,
+  ) {
+    this.handle = handle;
+  }
+
+  private get ptr(): Pointer {
+    if (this.handle === null) throw new Error("shard is closed");
+    return this.handle;
+  }
+
+  /** A sequence slot with a KV cache for nCtx positions; returns its id. */
+  openSequence(nCtx: number): number {
+    const out = new Int32Array(1);
+    this.kernels.check(this.kernels.lib.aria_seq_open(this.ptr, nCtx, out), "aria_seq_open");
+    return out[0]!;
+  }
+
+  closeSequence(seq: number): void {
+    this.kernels.check(this.kernels.lib.aria_seq_close(this.ptr, seq), "aria_seq_close");
+  }
+
+  truncate(seq: number, nPast: number): void {
+    this.kernels.check(this.kernels.lib.aria_seq_truncate(this.ptr, seq, nPast), "aria_seq_truncate");
+  }
+
+  nPast(seq: number): number {
+    return this.kernels.lib.aria_seq_n_past(this.ptr, seq);
+  }
+
+  /** Rows of several sequences: row r is sequence seq[r] at position pos[r]. */
+  forward(pool: NativePool | null, seq: Int32Array, pos: Int32Array, hidden: Float32Array): Float32Array {
+    const n = seq.length;
+    if (pos.length !== n || hidden.length < n * this.nEmbd) throw new RangeError("seq, pos and hidden disagree on the row count");
+    const out = new Float32Array(n * this.nEmbd);
+    this.kernels.check(this.kernels.lib.aria_shard_forward(this.ptr, pool?.ptr ?? null, n, seq, pos, hidden, out), "aria_shard_forward");
+    return out;
+  }
+
+  get memoryBytes(): number {
+    return Number(this.kernels.lib.aria_shard_memory(this.ptr));
+  }
+
+  close(): void {
+    if (this.handle !== null) this.kernels.lib.aria_shard_free(this.handle);
+    this.handle = null;
   }
 }
 
@@ -120,6 +218,23 @@ export class NativeModel {
     const out = new Float32Array(n * this.info.nVocab);
     this.kernels.check(this.kernels.lib.aria_logits(this.ptr, hidden, n, out), "aria_logits");
     return out;
+  }
+
+  /** Final norm + head on n hidden rows, the vocabulary split over the pool's threads. */
+  logitsParallel(pool: NativePool | null, hidden: Float32Array, n: number): Float32Array {
+    if (hidden.length < n * this.info.nEmbd) throw new RangeError("hidden buffer is shorter than n rows");
+    const out = new Float32Array(n * this.info.nVocab);
+    this.kernels.check(this.kernels.lib.aria_logits_mt(this.ptr, pool?.ptr ?? null, hidden, n, out), "aria_logits_mt");
+    return out;
+  }
+
+  /** Layers [layerBegin, layerEnd) for up to nSeqMax sequences. */
+  createShard(layerBegin: number, layerEnd: number, nSeqMax: number): NativeShard {
+    const out = new BigUint64Array(1);
+    const err = new Uint8Array(ERR_LEN);
+    const status = this.kernels.lib.aria_shard_create(this.ptr, layerBegin, layerEnd, nSeqMax, out, err, ERR_LEN);
+    if (status !== 0) throw new KernelError(status, this.kernels.statusName(status), readCString(err) || this.kernels.statusName(status));
+    return new NativeShard(this.kernels, pointerOf(out), this.info.nEmbd, layerBegin, layerEnd);
   }
 
   /** A sequence's KV cache and scratch for layers [layerBegin, layerEnd), positions < nCtx. */

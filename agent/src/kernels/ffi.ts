@@ -17,6 +17,20 @@ export const ARIA_SYMBOLS = {
   aria_embed: { args: [ptr, ptr, i32, ptr], returns: i32 },
   aria_session_forward: { args: [ptr, ptr, i32, i32, ptr], returns: i32 },
   aria_logits: { args: [ptr, ptr, i32, ptr], returns: i32 },
+  aria_model_load_ex: { args: [ptr, i32, ptr, ptr, u64], returns: i32 },
+  aria_pool_create: { args: [i32, ptr], returns: i32 },
+  aria_pool_free: { args: [ptr], returns: FFIType.void },
+  aria_pool_threads: { args: [ptr], returns: i32 },
+  aria_shard_create: { args: [ptr, i32, i32, i32, ptr, ptr, u64], returns: i32 },
+  aria_shard_free: { args: [ptr], returns: FFIType.void },
+  aria_seq_open: { args: [ptr, i32, ptr], returns: i32 },
+  aria_seq_close: { args: [ptr, i32], returns: i32 },
+  aria_seq_truncate: { args: [ptr, i32, i32], returns: i32 },
+  aria_seq_n_past: { args: [ptr, i32], returns: i32 },
+  aria_shard_forward: { args: [ptr, ptr, i32, ptr, ptr, ptr, ptr], returns: i32 },
+  aria_shard_memory: { args: [ptr], returns: FFIType.u64_fast },
+  aria_logits_mt: { args: [ptr, ptr, ptr, i32, ptr], returns: i32 },
+  aria_cpu_features: { args: [], returns: FFIType.u32 },
 } as const;
 
 /**

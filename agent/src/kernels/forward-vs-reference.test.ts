@@ -25,8 +25,8 @@ import { kernelLibraryPath } from "./library-path.ts";
 const EMBED_ABS_TOL = 0;
 /** A layer's output row, relative to the row's max magnitude, where no activation flip happened. */
 const LAYER_REL_TOL = 1e-4;
-/** The worst row of a layer, flips included (measured: a flip moves a row by ~3.5e-3). */
-const LAYER_FLIP_REL_TOL = 1e-2;
+/** The worst row of a layer, flips included (measured: a flip moves a row by 3e-3 to 1.6e-2). */
+const LAYER_FLIP_REL_TOL = 3e-2;
 /** At least this share of all rows must be within LAYER_REL_TOL. */
 const LAYER_MIN_EXACT_SHARE = 0.95;
 /** Logits from identical hidden states: float head, different summation precision only. */

@@ -39,6 +39,8 @@ export interface AgentOptions {
   coordinator: string;
   model: string;
   layers: LayerChoice;
+  threads: number;
+  head: "q8_0" | "file";
   maxSessions: number;
   cacheDir: string | undefined;
   configDir: string | undefined;
@@ -111,7 +113,7 @@ export class Agent {
     });
     let model: LoadedModel;
     try {
-      model = await LoadedModel.load(Kernels.open(libPath), resolved.id, resolved.path);
+      model = await LoadedModel.load(Kernels.open(libPath), resolved.id, resolved.path, { threads: opts.threads, head: opts.head });
     } catch (err) {
       if (err instanceof KernelError) throw new CLIError(`cannot load ${resolved.path}: ${err.statusName}: ${err.message}`, "bad_model");
       throw new CLIError(`cannot load ${resolved.path}: ${(err as Error).message}`, "bad_model");

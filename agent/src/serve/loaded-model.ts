@@ -5,7 +5,7 @@
  */
 import type { ChatMessage } from "../../../shared/protocol/messages.ts";
 import { BpeTokenizer, chatTemplateOf, TokenTextStream } from "../../../shared/tokenizer/index.ts";
-import type { Kernels, NativeModel } from "../kernels/engine.ts";
+import type { Kernels, NativeModel, NativePool } from "../kernels/engine.ts";
 import { readGgufHeaderFile } from "../model/gguf-file.ts";
 import { chatPromptTokens } from "./chat-prompt.ts";
 
@@ -21,25 +21,34 @@ export async function sha256File(path: string): Promise<string> {
   return hasher.digest("hex");
 }
 
+export interface LoadOptions {
+  /** Worker threads for the kernels (the consent contract caps this). */
+  threads: number;
+  /** "q8_0" requantizes a float output head at load (the default: ~half the bytes per token). */
+  head: "q8_0" | "file";
+}
+
 export class LoadedModel {
   private constructor(
     readonly id: string,
     readonly path: string,
     readonly sha256: string,
     readonly native: NativeModel,
+    readonly pool: NativePool,
     readonly tokenizer: BpeTokenizer,
     private readonly chatTemplate: string,
   ) {}
 
-  static async load(kernels: Kernels, id: string, path: string, _options: { threads?: number } = {}): Promise<LoadedModel> {
+  static async load(kernels: Kernels, id: string, path: string, options: LoadOptions): Promise<LoadedModel> {
     const { file } = await readGgufHeaderFile(path);
     const tokenizer = BpeTokenizer.fromGguf(file.metadata);
-    const native = kernels.loadModel(path);
+    const native = kernels.loadModel(path, { head: options.head === "q8_0" ? "q8_0" : "as-is" });
     if (tokenizer.vocabSize !== native.info.nVocab) {
       native.close();
       throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the embedding has ${native.info.nVocab} rows`);
     }
-    return new LoadedModel(id, path, await sha256File(path), native, tokenizer, chatTemplateOf(file.metadata));
+    const pool = kernels.createPool(options.threads);
+    return new LoadedModel(id, path, await sha256File(path), native, pool, tokenizer, chatTemplateOf(file.metadata));
   }
 
   /** Longest sequence (prompt + output) a request may use. */
@@ -61,6 +70,7 @@ export class LoadedModel {
   }
 
   close(): void {
+    this.pool.close();
     this.native.close();
   }
 }

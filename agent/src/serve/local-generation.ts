@@ -1,10 +1,11 @@
 /**
- * Generation on this machine alone (`aria-agent generate`): every layer in one session, the
- * same TokenChooser as a pipeline's last stage, so a local run and a pipelined run of the same
- * prompt and parameters produce the same tokens.
+ * Generation on this machine alone (`aria-agent generate`): every layer in one shard, the same
+ * batcher and TokenChooser as a pipeline's stages, so a local run and a pipelined run of the
+ * same prompt and parameters produce the same tokens.
  */
 import type { SamplingParams } from "../../../shared/protocol/messages.ts";
 import type { LoadedModel } from "./loaded-model.ts";
+import { ShardBatcher } from "./shard-batcher.ts";
 import { type Choice, TokenChooser } from "./token-chooser.ts";
 
 /** Prompt rows per forward call: bounds scratch memory during prefill. */
@@ -32,8 +33,6 @@ export function tokenBudget(promptLength: number, maxTokens: number, contextLimi
   return Math.min(maxTokens, contextLimit - promptLength);
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** Complete `prompt` token by token, calling `onChoice` for each choice until finished. */
 export async function generateLocally(
   model: LoadedModel,
@@ -43,24 +42,24 @@ export async function generateLocally(
 ): Promise<{ generated: number; finish: "stop" | "length" }> {
   const budget = tokenBudget(prompt.length, params.maxTokens, model.contextLimit);
   const chooser = new TokenChooser(model, { ...params, maxTokens: budget, seed: params.seed ?? Math.floor(Math.random() * 2 ** 32) });
-  const session = model.native.createSession(0, model.native.info.nLayer, prompt.length + budget);
+  const native = model.native;
+  const shard = native.createShard(0, native.info.nLayer, 1);
   try {
-    const nEmbd = model.native.info.nEmbd;
-    let hidden: Float32Array = new Float32Array(0);
+    const seq = shard.openSequence(prompt.length + budget);
+    const batcher = new ShardBatcher(native, shard, model.pool, PREFILL_CHUNK);
+    let logits: Float32Array | null = null;
     for (let pos = 0; pos < prompt.length; pos += PREFILL_CHUNK) {
       const chunk = prompt.slice(pos, pos + PREFILL_CHUNK);
-      hidden = session.forward(model.native.embed(chunk), chunk.length, pos);
-      await yieldToEventLoop();
+      const final = pos + PREFILL_CHUNK >= prompt.length;
+      ({ logits } = await batcher.run(seq, native.embed(chunk), chunk.length, pos, final));
     }
-    let last = hidden.subarray(hidden.length - nEmbd);
     for (let pos = prompt.length; ; pos++) {
-      const choice = chooser.choose(model.native.logits(last, 1));
+      const choice = chooser.choose(logits!);
       onChoice(choice);
       if (choice.finish) return { generated: chooser.count, finish: choice.finish };
-      last = session.forward(model.native.embed([choice.tokenId!]), 1, pos);
-      await yieldToEventLoop();
+      ({ logits } = await batcher.run(seq, native.embed([choice.tokenId!]), 1, pos, true));
     }
   } finally {
-    session.close();
+    shard.close();
   }
 }

@@ -2,14 +2,16 @@
  * Serves this agent's layer range as one stage of pipelines planned by the coordinator
  * (docs/pipeline.md). Per session: a KV cache for its layers; the first stage also tokenizes
  * and embeds, the last also applies the head and chooses tokens. Work for one session runs in
- * arrival order; different sessions interleave, yielding to the event loop between steps.
+ * arrival order; steps of different sessions that arrive together run as one batched forward
+ * call per shard (ShardBatcher), so concurrent requests share each weight read.
  */
 import { decodeFrame, encodeFrame, FLAG_FINAL } from "../../../shared/protocol/frame.ts";
 import type { AgentMessage, FeedMessage, OpenMessage, TokenizeMessage } from "../../../shared/protocol/messages.ts";
 import { TokenizerError } from "../../../shared/tokenizer/index.ts";
-import { KernelError, type NativeSession } from "../kernels/engine.ts";
+import { KernelError, type NativeShard } from "../kernels/engine.ts";
 import type { LoadedModel } from "./loaded-model.ts";
 import { PREFILL_CHUNK } from "./local-generation.ts";
+import { ShardBatcher } from "./shard-batcher.ts";
 import { TokenChooser } from "./token-chooser.ts";
 
 export interface StageOutput {
@@ -22,17 +24,27 @@ interface StageSession {
   stage: number;
   first: boolean;
   last: boolean;
-  native: NativeSession;
+  /** The shard of this session's layer range, its batcher, and the sequence slot in it. */
+  shard: ShardRef;
+  seq: number;
   chooser: TokenChooser | null;
   /** Work for this session, chained so it runs in arrival order. */
   work: Promise<void>;
   closed: boolean;
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+interface ShardRef {
+  shard: NativeShard;
+  batcher: ShardBatcher;
+}
+
+/** Rows per batched forward call: a prefill chunk of each of several sessions. */
+const MAX_BATCH_ROWS = 4 * PREFILL_CHUNK;
 
 export class StageServer {
   private readonly sessions = new Map<number, StageSession>();
+  /** One shard per layer range served (usually just the held range), created on first use. */
+  private readonly shards = new Map<string, ShardRef>();
   private draining = false;
 
   constructor(
@@ -77,7 +89,8 @@ export class StageServer {
       if (last && m.layerEnd !== this.model.native.info.nLayer)
         throw new StageError("bad_range", "the last stage must end at the last layer");
       if (m.params.seed === undefined) throw new StageError("bad_params", "the coordinator must fix the seed");
-      const native = this.model.native.createSession(m.layerBegin, m.layerEnd, m.nCtx);
+      const shard = this.shardFor(m.layerBegin, m.layerEnd);
+      const seq = shard.shard.openSequence(m.nCtx);
       this.log(
         `session ${m.session}: stage ${m.stage + 1}/${m.stages}, layers ${m.layerBegin}-${m.layerEnd - 1}, ${m.history.length} tokens to replay`,
       );
@@ -86,7 +99,8 @@ export class StageServer {
         stage: m.stage,
         first: m.stage === 0,
         last,
-        native,
+        shard,
+        seq,
         chooser: last ? new TokenChooser(this.model, { ...m.params, seed: m.params.seed }, m.history) : null,
         work: Promise.resolve(),
         closed: false,
@@ -101,8 +115,7 @@ export class StageServer {
       if (!s.first) throw new StageError("bad_stage", "only the first stage takes tokens");
       for (let i = 0; i < m.tokens.length; i += PREFILL_CHUNK) {
         const chunk = m.tokens.slice(i, i + PREFILL_CHUNK);
-        this.run(s, this.model.native.embed(chunk), chunk.length, m.pos0 + i, i + PREFILL_CHUNK >= m.tokens.length);
-        if (i + PREFILL_CHUNK < m.tokens.length) await yieldToEventLoop();
+        await this.run(s, this.model.native.embed(chunk), chunk.length, m.pos0 + i, i + PREFILL_CHUNK >= m.tokens.length);
         if (s.closed) return;
       }
     });
@@ -121,7 +134,7 @@ export class StageServer {
         throw new StageError("bad_frame", `frame from stage ${frame.fromStage} reached stage ${s.stage}`);
       if (frame.width !== this.model.native.info.nEmbd)
         throw new StageError("bad_frame", `frame width ${frame.width}, model width ${this.model.native.info.nEmbd}`);
-      this.run(s, frame.data, frame.rows, frame.pos0, (frame.flags & FLAG_FINAL) !== 0);
+      await this.run(s, frame.data, frame.rows, frame.pos0, (frame.flags & FLAG_FINAL) !== 0);
     });
   }
 
@@ -130,8 +143,8 @@ export class StageServer {
     if (!s) return;
     s.closed = true;
     this.sessions.delete(session);
-    // Free after any step in flight for it has finished.
-    void s.work.finally(() => s.native.close());
+    // Free the slot after any step in flight for it has finished.
+    void s.work.finally(() => s.shard.shard.closeSequence(s.seq));
   }
 
   closeAll(): void {
@@ -139,19 +152,31 @@ export class StageServer {
   }
 
   /** This stage's layers on n rows; then the next hop: a frame onward, or (last stage) a choice. */
-  private run(s: StageSession, hidden: Float32Array, n: number, pos0: number, final: boolean): void {
-    const out = s.native.forward(hidden, n, pos0);
+  private async run(s: StageSession, hidden: Float32Array, n: number, pos0: number, final: boolean): Promise<void> {
+    const wantLogits = s.last && final;
+    const { hidden: out, logits } = await s.shard.batcher.run(s.seq, hidden, n, pos0, wantLogits);
+    if (s.closed) return;
     if (!s.last) {
       const width = this.model.native.info.nEmbd;
       this.out.sendFrame(encodeFrame({ session: s.id, fromStage: s.stage, flags: final ? FLAG_FINAL : 0, pos0, rows: n, width }, out));
       return;
     }
-    if (!final) return;
-    const width = this.model.native.info.nEmbd;
+    if (!wantLogits || !logits) return;
     const chooser = s.chooser!;
     const index = chooser.count;
-    const choice = chooser.choose(this.model.native.logits(out.subarray((n - 1) * width, n * width), 1));
+    const choice = chooser.choose(logits);
     this.out.send({ type: "sampled", session: s.id, index, tokenId: choice.tokenId, text: choice.text, finish: choice.finish });
+  }
+
+  private shardFor(layerBegin: number, layerEnd: number): ShardRef {
+    const key = `${layerBegin}-${layerEnd}`;
+    let ref = this.shards.get(key);
+    if (!ref) {
+      const shard = this.model.native.createShard(layerBegin, layerEnd, this.maxSessions);
+      ref = { shard, batcher: new ShardBatcher(this.model.native, shard, this.model.pool, MAX_BATCH_ROWS) };
+      this.shards.set(key, ref);
+    }
+    return ref;
   }
 
   private enqueue(session: number, task: (s: StageSession) => Promise<void>): void {

@@ -11,7 +11,7 @@ import { resolveModel } from "../../model/resolve-model.ts";
 import { LoadedModel } from "../../serve/loaded-model.ts";
 import { GenerationError, generateLocally } from "../../serve/local-generation.ts";
 import { CLIError } from "../cli-error.ts";
-import { parseOptions, positiveInt } from "../parse-options.ts";
+import { headOption, parseOptions, positiveInt } from "../parse-options.ts";
 
 export async function run(args: string[]): Promise<void> {
   const opts = parseOptions(args, {
@@ -22,6 +22,7 @@ export async function run(args: string[]): Promise<void> {
     "top-p": { type: "string" },
     seed: { type: "string" },
     threads: { type: "string" },
+    head: { type: "string" },
     "cache-dir": { type: "string" },
   });
   if (!opts.model) throw new CLIError("--model <path|id> is required (the built-in model is aria-tiny-random)", "bad_option", 2);
@@ -31,6 +32,7 @@ export async function run(args: string[]): Promise<void> {
   const topP = number(opts["top-p"], "top-p", 1, Number.MIN_VALUE, 1);
   const seed = opts.seed === undefined ? undefined : positiveInt(opts.seed, "seed", 0);
   const threads = positiveInt(opts.threads, "threads", navigator.hardwareConcurrency || 1);
+  const head = headOption(opts.head);
 
   const libPath = kernelLibraryPath(process.env.ARIA_KERNELS_LIB);
   if (!kernelLibraryExists(libPath))
@@ -44,7 +46,7 @@ export async function run(args: string[]): Promise<void> {
   const loadStarted = performance.now();
   let model: LoadedModel;
   try {
-    model = await LoadedModel.load(Kernels.open(libPath), resolved.id, resolved.path, { threads });
+    model = await LoadedModel.load(Kernels.open(libPath), resolved.id, resolved.path, { threads, head });
   } catch (err) {
     const detail = err instanceof KernelError ? `${err.statusName}: ${err.message}` : (err as Error).message;
     throw new CLIError(`cannot load ${resolved.path}: ${detail}`, "bad_model");

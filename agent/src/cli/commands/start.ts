@@ -2,13 +2,15 @@
 
 import { Agent, type LayerChoice } from "../../serve/agent.ts";
 import { CLIError } from "../cli-error.ts";
-import { parseOptions, positiveInt } from "../parse-options.ts";
+import { headOption, parseOptions, positiveInt } from "../parse-options.ts";
 
 export async function run(args: string[]): Promise<void> {
   const opts = parseOptions(args, {
     coordinator: { type: "string" },
     model: { type: "string" },
     layers: { type: "string" },
+    threads: { type: "string" },
+    head: { type: "string" },
     "max-sessions": { type: "string" },
     "cache-dir": { type: "string" },
     "config-dir": { type: "string" },
@@ -19,6 +21,8 @@ export async function run(args: string[]): Promise<void> {
     coordinator: opts.coordinator,
     model: opts.model,
     layers: parseLayers(opts.layers),
+    threads: positiveInt(opts.threads, "threads", navigator.hardwareConcurrency || 1),
+    head: headOption(opts.head),
     maxSessions: positiveInt(opts["max-sessions"], "max-sessions", 4),
     cacheDir: opts["cache-dir"],
     configDir: opts["config-dir"],

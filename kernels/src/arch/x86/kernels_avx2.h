@@ -1,0 +1,43 @@
+/* AVX2 (+FMA, F16C) kernels. Compiled only into arch/x86 objects built with -mavx2 -mfma
+   -mf16c, and only called after aria_cpu_features() has confirmed the CPU has them. Each has
+   the signature of its kernel kind (kernels.h) and returns bit-identical results to the _ref
+   function it replaces. */
+#ifndef ARIA_KERNELS_AVX2_H
+#define ARIA_KERNELS_AVX2_H
+
+#include "kernels.h"
+
+float aria_dot_tq2_0_i8_avx2(int64_t n, const void *w, const int8_t *x, float d);
+void aria_gemm_tq2_0_i8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                             const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
+                             int64_t ldy, float d);
+
+/* The same with AVX-VNNI (tq2_0_avxvnni.c, -mavxvnni; only when aria_cpu_avxvnni()). */
+float aria_dot_tq2_0_i8_avxvnni(int64_t n, const void *w, const int8_t *x, float d);
+void aria_gemm_tq2_0_i8_avxvnni(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                                const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
+                                int64_t ldy, float d);
+
+/* TQ1_0, I2_S, Q8_0 (tq1_0_avx2.c, i2_s_avx2.c, q8_0_avx2.c) */
+float aria_dot_tq1_0_i8_avx2(int64_t n, const void *w, const int8_t *x, float d);
+void aria_gemm_tq1_0_i8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                             const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
+                             int64_t ldy, float d);
+float aria_dot_i2_s_i8_avx2(int64_t n, const void *w, const int8_t *x, float d);
+void aria_gemm_i2_s_i8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                            const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
+                            int64_t ldy, float d);
+float aria_dot_q8_0_i8_avx2(int64_t n, const void *w, const int8_t *x, float d);
+float aria_dot_q8_0_q8_avx2(int64_t n, const void *w, const int8_t *xq, const float *xd);
+void aria_quantize_row_q8_0_f16_avx2(const void *w, void *y, int64_t n);
+
+float aria_dot_f32_f32_avx2(int64_t n, const void *w, const float *x);
+float aria_dot_f16_f32_avx2(int64_t n, const void *w, const float *x);
+void aria_gemm_f32_f32_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                            const float *x, int32_t n_x, float *y, int64_t ldy);
+void aria_gemm_f16_f32_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                            const float *x, int32_t n_x, float *y, int64_t ldy);
+
+extern const aria_vec_ops aria_vec_avx2;
+
+#endif
