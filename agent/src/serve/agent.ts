@@ -75,6 +75,7 @@ const DRAIN_TIMEOUT_MS = 30_000;
 
 export class Agent {
   private link: CoordinatorLink | null = null;
+  private sweeper: ReturnType<typeof setInterval> | null = null;
   private readonly server: StageServer;
 
   private constructor(
@@ -168,6 +169,7 @@ export class Agent {
       log: (line) => this.log(line),
     });
     this.link.start();
+    this.sweeper = setInterval(() => this.server.sweepIdle(), 30_000);
   }
 
   /** Finish in-flight sessions (accepting no new ones), then leave. */
@@ -180,6 +182,7 @@ export class Agent {
   }
 
   stop(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
     this.server.closeAll();
     this.link?.stop();
   }

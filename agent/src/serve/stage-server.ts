@@ -30,6 +30,8 @@ interface StageSession {
   chooser: TokenChooser | null;
   /** Work for this session, chained so it runs in arrival order. */
   work: Promise<void>;
+  /** Last time the coordinator sent anything for this session (for the idle timeout). */
+  lastActivity: number;
   closed: boolean;
 }
 
@@ -37,6 +39,12 @@ interface ShardRef {
   shard: NativeShard;
   batcher: ShardBatcher;
 }
+
+/**
+ * A session the coordinator has not touched for this long is freed: its `close` was lost or the
+ * request was abandoned without one. Longer than any pause in a live request.
+ */
+export const SESSION_IDLE_MS = 120_000;
 
 /** Rows per batched forward call: a prefill chunk of each of several sessions. */
 const MAX_BATCH_ROWS = 4 * PREFILL_CHUNK;
@@ -103,6 +111,7 @@ export class StageServer {
         seq,
         chooser: last ? new TokenChooser(this.model, { ...m.params, seed: m.params.seed }, m.history) : null,
         work: Promise.resolve(),
+        lastActivity: Date.now(),
         closed: false,
       });
     } catch (err) {
@@ -151,6 +160,19 @@ export class StageServer {
     for (const id of [...this.sessions.keys()]) this.close(id);
   }
 
+  /** Free sessions idle longer than SESSION_IDLE_MS; returns how many. Called periodically. */
+  sweepIdle(now = Date.now()): number {
+    let freed = 0;
+    for (const s of [...this.sessions.values()]) {
+      if (now - s.lastActivity > SESSION_IDLE_MS) {
+        this.log(`session ${s.id}: idle for ${Math.round((now - s.lastActivity) / 1000)} s, freed`);
+        this.close(s.id);
+        freed++;
+      }
+    }
+    return freed;
+  }
+
   /** This stage's layers on n rows; then the next hop: a frame onward, or (last stage) a choice. */
   private async run(s: StageSession, hidden: Float32Array, n: number, pos0: number, final: boolean): Promise<void> {
     const wantLogits = s.last && final;
@@ -182,6 +204,7 @@ export class StageServer {
   private enqueue(session: number, task: (s: StageSession) => Promise<void>): void {
     const s = this.sessions.get(session);
     if (!s) return; // closed or never opened here (a stale message of an abandoned attempt)
+    s.lastActivity = Date.now();
     s.work = s.work.then(async () => {
       if (s.closed) return;
       try {
