@@ -2,7 +2,12 @@
  * Next-token choice from logits. Temperature 0 is greedy (ties go to the lowest id, so it is
  * deterministic); otherwise softmax at the temperature, nucleus (top-p) cut, then one draw from
  * the caller's random source (seeded when the request has a seed).
+ *
+ * Tokens more than CANDIDATE_NATS below the best (probability ratio < e^-30 ≈ 1e-13) are left
+ * out before sorting: with a 128k vocabulary that turns a full sort per token into a small one,
+ * and it is part of the definition, so every agent makes the same choice.
  */
+const CANDIDATE_NATS = 30;
 export interface SamplingOptions {
   temperature: number;
   topP: number;
@@ -21,7 +26,9 @@ export function sampleToken(logits: Float32Array, { temperature, topP }: Samplin
   const probs: number[] = [];
   let total = 0;
   for (let i = 0; i < logits.length; i++) {
-    const p = Math.exp((logits[i]! - max) / temperature);
+    const z = (logits[i]! - max) / temperature;
+    if (z < -CANDIDATE_NATS) continue;
+    const p = Math.exp(z);
     if (p > 0) {
       ids.push(i);
       probs.push(p);
