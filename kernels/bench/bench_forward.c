@@ -2,7 +2,9 @@
    b1.58 2B-4T-shaped model (30 layers, 2560/6912, 20/5 heads, vocab 128256; TQ2_0 BitLinear
    weights, F16 tied embedding). Not a test: for kernel work and profiling.
 
-   usage: bench_forward [model.gguf] [-r runs] [-d decode_tokens] [-t max_threads] [-m modes]
+   usage: bench_forward [model.gguf] [-r runs] [-d decode_tokens] [-t max_threads] [-T min_threads]
+                        [-m modes] [-q]
+   -q loads with aria_model_load_ex(..., ARIA_HEAD_Q8_0, ...) (Q8_0 output head).
    modes: letters d (decode), p (prefill), b (batch of 4), w (bandwidth); default "wdpb".
    Without a path it writes a synthetic model (random ternary weights) to
    $TMPDIR/aria-bench-2b4t.gguf once and reuses it. Each figure is measured `runs` times;
@@ -198,7 +200,7 @@ static double bandwidth(int nth) {
     const size_t bytes = (size_t)1 << 30, n = bytes / 8;
     uint64_t *buf = malloc(bytes);
     if (!buf) return 0;
-    memset(buf, 1, bytes);
+    for (size_t i = 0; i < n; i++) buf[i] = rnd(); /* distinct pages: nothing can dedupe them */
     double best = 0;
     for (int run = 0; run < 3; run++) {
         pthread_t th[8];
@@ -287,12 +289,14 @@ int main(int argc, char **argv) {
     const char *path = NULL;
     int max_threads = 2, min_threads = 1;
     const char *modes = "wdpb";
+    int q8_head = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-r") && i + 1 < argc) runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-d") && i + 1 < argc) n_decode = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) max_threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-T") && i + 1 < argc) min_threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-m") && i + 1 < argc) modes = argv[++i];
+        else if (!strcmp(argv[i], "-q")) q8_head = 1;
         else path = argv[i];
     }
     if (runs < 1) runs = 1;
@@ -311,13 +315,14 @@ int main(int argc, char **argv) {
         }
     }
     char err[256];
-    CHECKED(aria_model_load(path, &model, err, sizeof err));
+    CHECKED(aria_model_load_ex(path, q8_head ? ARIA_HEAD_Q8_0 : ARIA_HEAD_AS_IS, &model, err,
+                               sizeof err));
     uint64_t mapped = 0, alloc = 0;
     aria_model_memory(model, &mapped, &alloc);
     /* Bytes one decode step must read: every BitLinear weight + the output head (tied F16
        embedding here) -- the roofline's denominator. */
     const double w_bytes = NL * (double)(E * (double)E * 2 + 2.0 * E * KV_DIM + 3.0 * E * F) / 256 * 66;
-    const double head_bytes = (double)VOCAB * E * 2;
+    const double head_bytes = (double)VOCAB * E * (q8_head ? 34.0 / 32.0 : 2.0);
     printf("model %s: mapped %.0f MB; per-token weight bytes %.0f MB (+ head %.0f MB)\n", path,
            mapped / 1e6, w_bytes / 1e6, head_bytes / 1e6);
     printf("cpu features 0x%x\n", aria_cpu_features());
@@ -332,8 +337,9 @@ int main(int argc, char **argv) {
     if (strchr(modes, 'w')) {
         double bw1 = bandwidth(1), bw2 = bandwidth(2);
         printf("read bandwidth: 1 thread %.1f GB/s, 2 threads %.1f GB/s\n", bw1, bw2);
-        printf("roofline decode (weights + F16 head): %.1f tok/s at %.1f GB/s\n",
-               bw2 * 1e9 / (w_bytes + head_bytes), bw2);
+        printf("roofline decode (weights + %s head): %.1f tok/s at %.1f GB/s, %.1f tok/s at 33 GB/s\n",
+               q8_head ? "Q8_0" : "F16", bw2 * 1e9 / (w_bytes + head_bytes), bw2,
+               33e9 / (w_bytes + head_bytes));
     }
 
     double *v = malloc((size_t)runs * sizeof *v), *v2 = malloc((size_t)runs * sizeof *v2);

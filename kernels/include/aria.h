@@ -81,10 +81,12 @@ typedef struct aria_session aria_session;
    any other value. Never NULL. */
 ARIA_API const char *aria_status_name(int status);
 
-/* Load a GGUF v3 (or v2) file: mmap it, validate every offset and size, bind the tensors.
+/* Load a GGUF v3 (or v2) file: read it into huge-page-advised memory (mmap as a fallback; see
+   docs/kernels-abi.md "Loading"), validate every offset and size, bind the tensors.
    On failure *out is NULL and err holds a message naming the key/tensor/offset involved. */
 ARIA_API int aria_model_load(const char *path, aria_model **out, char *err, size_t err_len);
-/* Unmap and free. NULL is a no-op. All sessions of the model must be freed first. */
+/* Release the file image and free. NULL is a no-op. Free the model's sessions and shards
+   first. */
 ARIA_API void aria_model_free(aria_model *model);
 
 /* Output-head representation chosen at load time (aria_model_load_ex). */
@@ -159,7 +161,8 @@ typedef enum aria_cpu_feature {
     ARIA_CPU_FMA = 1u << 1,
     ARIA_CPU_F16C = 1u << 2,
     ARIA_CPU_NEON = 1u << 3,
-    ARIA_CPU_AVXVNNI = 1u << 4 /* VEX-encoded VPDPBUSD: the TQ2_0 kernels use it when present */
+    ARIA_CPU_AVXVNNI = 1u << 4,   /* VEX-encoded VPDPBUSD: the TQ2_0 kernels use it when present */
+    ARIA_CPU_AVX512VNNI = 1u << 5 /* AVX-512 F + BW + VL + VNNI: the 512-bit TQ2_0 GEMM */
 } aria_cpu_feature;
 
 /* A pool of n_threads threads (1..256, else ARIA_E_INVALID_ARG); the calling thread is one of

@@ -16,6 +16,10 @@ uint32_t aria_cpu_features(void) {
     if (__builtin_cpu_supports("f16c")) f |= ARIA_CPU_F16C;
     /* AVX-VNNI is CPUID.(EAX=7, ECX=1):EAX bit 4 (older compilers' __builtin_cpu_supports do
        not know it); it uses the AVX register state the avx2 check above already confirmed. */
+    if ((f & ARIA_CPU_AVX2) && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512vnni"))
+        f |= ARIA_CPU_AVX512VNNI; /* the checks include the OS's ZMM state (XCR0) */
     unsigned a, b, c, d;
     if ((f & ARIA_CPU_AVX2) && __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 4)))
         f |= ARIA_CPU_AVXVNNI;
@@ -39,6 +43,16 @@ aria_isa aria_isa_for_tier(int32_t tier) {
 bool aria_tier_avxvnni(int32_t tier) {
 #if defined(ARIA_HAVE_AVXVNNI)
     return aria_isa_for_tier(tier) == ARIA_ISA_AVX2 && (aria_cpu_features() & ARIA_CPU_AVXVNNI);
+#else
+    (void)tier;
+    return false;
+#endif
+}
+
+bool aria_tier_avx512vnni(int32_t tier) {
+#if defined(ARIA_HAVE_AVX512VNNI)
+    return aria_isa_for_tier(tier) == ARIA_ISA_AVX2 &&
+           (aria_cpu_features() & ARIA_CPU_AVX512VNNI);
 #else
     (void)tier;
     return false;

@@ -28,5 +28,7 @@ aria_isa aria_isa_for_tier(int32_t tier);
 /* True when tier resolves to AVX2 and the CPU also has AVX-VNNI (and this build has its
    kernels): the TQ2_0 kernels then use VPDPBUSD. Same results, fewer instructions. */
 bool aria_tier_avxvnni(int32_t tier);
+/* Likewise for AVX-512 F + BW + VNNI: the TQ2_0 GEMM then uses 512-bit VPDPBUSD. */
+bool aria_tier_avx512vnni(int32_t tier);
 
 #endif

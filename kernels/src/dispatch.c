@@ -7,6 +7,8 @@
 
 #if defined(__x86_64__)
 #include "arch/x86/kernels_avx2.h"
+#elif defined(__aarch64__)
+#include "arch/arm/kernels_neon.h"
 #endif
 
 typedef struct {
@@ -21,6 +23,11 @@ typedef struct {
 #else
 #define AVX2(...) NULL, NULL, NULL, NULL, NULL
 #endif
+#if defined(__aarch64__)
+#define NEON(...) __VA_ARGS__
+#else
+#define NEON(...) NULL, NULL, NULL, NULL, NULL
+#endif
 
 /* HOOK: one row per weight type. Columns: {dot_i8, gemm_i8, dot_f32, gemm_f32, dot_q8} for the
    reference tier, then AVX2, then NEON. Formats' owners add their rows here. */
@@ -28,7 +35,7 @@ static const type_row rows[] = {
     {ARIA_TYPE_TQ2_0,
      {aria_dot_tq2_0_i8_ref, aria_gemm_tq2_0_i8_ref, NULL, NULL, NULL},
      {AVX2(aria_dot_tq2_0_i8_avx2, aria_gemm_tq2_0_i8_avx2, NULL, NULL, NULL)},
-     {NULL, NULL, NULL, NULL, NULL}},
+     {NEON(aria_dot_tq2_0_i8_neon, NULL, NULL, NULL, NULL)}},
     {ARIA_TYPE_TQ1_0,
      {aria_dot_tq1_0_i8_ref, NULL, NULL, NULL, NULL},
      {AVX2(aria_dot_tq1_0_i8_avx2, aria_gemm_tq1_0_i8_avx2, NULL, NULL, NULL)},
@@ -48,7 +55,7 @@ static const type_row rows[] = {
     {ARIA_TYPE_F16,
      {aria_dot_f16_i8_ref, NULL, aria_dot_f16_f32_ref, NULL, NULL},
      {AVX2(NULL, NULL, aria_dot_f16_f32_avx2, aria_gemm_f16_f32_avx2, NULL)},
-     {NULL, NULL, NULL, NULL, NULL}},
+     {NEON(NULL, NULL, aria_dot_f16_f32_neon, NULL, NULL)}},
     {ARIA_TYPE_BF16,
      {aria_dot_bf16_i8_ref, NULL, aria_dot_bf16_f32_ref, NULL, NULL},
      {NULL, NULL, NULL, NULL, NULL},
@@ -79,6 +86,10 @@ bool aria_kernels_for(uint32_t type, int32_t tier, aria_type_kernels *out) {
                 out->gemm_i8 = aria_gemm_tq2_0_i8_avxvnni;
             }
 #endif
+#if defined(ARIA_HAVE_AVX512VNNI)
+            if (type == ARIA_TYPE_TQ2_0 && aria_tier_avx512vnni(tier))
+                out->gemm_i8 = aria_gemm_tq2_0_i8_avx512;
+#endif
         }
         else if (isa == ARIA_ISA_NEON) resolve(&t->ref, &t->neon, out);
         else *out = t->ref;
@@ -107,4 +118,16 @@ void aria_gemm_f32_generic(aria_dot_f32_fn dot, int64_t n, const uint8_t *w, uin
                            int32_t n_w, const float *x, int32_t n_x, float *y, int64_t ldy) {
     for (int32_t j = 0; j < n_w; j++)
         for (int32_t r = 0; r < n_x; r++) y[r * ldy + j] = dot(n, w + j * row_bytes, x + r * n);
+}
+
+aria_gemm_q8_fn aria_gemm_q8_for(uint32_t type, int32_t tier) {
+    if (type != ARIA_TYPE_Q8_0) return NULL;
+#if defined(ARIA_HAVE_AVXVNNI)
+    if (aria_tier_avxvnni(tier)) return aria_gemm_q8_0_q8_avxvnni;
+#endif
+#if defined(__x86_64__)
+    if (aria_isa_for_tier(tier) == ARIA_ISA_AVX2) return aria_gemm_q8_0_q8_avx2;
+#endif
+    (void)tier;
+    return NULL;
 }

@@ -33,6 +33,11 @@ typedef float (*aria_dot_i8_fn)(int64_t n, const void *w, const int8_t *x, float
 /* One Q8_0 weight row w (n elements) against activations quantized per 32-block by
    aria_quantize_row_q8_act: xq[n] in [-127, 127], xd[n / 32] block scales. */
 typedef float (*aria_dot_q8_fn)(int64_t n, const void *w, const int8_t *xq, const float *xd);
+/* Multi-row form (GEMM kind, see below): y[r * ldy + j] = dot_q8(W[j], xq[r], xd[r]) for
+   xq [n_x][n], xd [n_x][n / 32]; bit-identical to the single-row dot. */
+typedef void (*aria_gemm_q8_fn)(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                                const int8_t *xq, const float *xd, int32_t n_x, float *y,
+                                int64_t ldy);
 
 /* One weight row w (n elements) against f32 activations x[n]. */
 typedef float (*aria_dot_f32_fn)(int64_t n, const void *w, const float *x);
@@ -128,11 +133,16 @@ typedef struct {
     aria_dot_q8_fn dot_q8; /* output head on per-32-block int8 activations (Q8_0 weights) */
 } aria_type_kernels;
 
+/* The multi-row form of a type's dot_q8 at a tier, or NULL (callers loop over dot_q8). Kept
+   out of aria_type_kernels so the table rows stay as they are. */
+aria_gemm_q8_fn aria_gemm_q8_for(uint32_t type, int32_t tier);
+
 /* HOOK for weight formats: dispatch.c keeps one table row per type with its reference
    kernels and its SIMD kernels per ISA (NULL = use the reference one). A new format adds one
    row there; its SIMD files go in arch/<isa>/ and are listed in the Makefile's AVX2_SRCS (or
    the NEON list). aria_kernels_for() resolves a tier (cpu.h) to the functions to call and
-   returns false for a type with no i8 and no f32 kernel. */
+   returns false for a type with no i8 and no f32 kernel. On CPUs with AVX-VNNI / AVX-512 VNNI
+   it then swaps in the VPDPBUSD variants of the TQ2_0 kernels (same results). */
 bool aria_kernels_for(uint32_t type, int32_t tier, aria_type_kernels *out);
 
 /* Generic GEMMs over a single-row dot (any format without a tuned GEMM). */

@@ -1,5 +1,5 @@
 /* aria_logits / aria_logits_mt: output_norm then the output head (tied to token_embd unless
-   output.weight), the vocabulary split across threads in chunks of VOCAB_CHUNK rows. Each
+   output.weight), the vocabulary split across threads in runs of rows (vocab_chunk). Each
    logit is computed by one thread with the same kernel, so the thread count never changes a
    bit. The head runs on f32 activations for float weights, on per-32-block int8 activations
    for a Q8_0 head (dot_q8), and on per-row int8 activations for any other i8 type. */
@@ -9,7 +9,14 @@
 #include "model.h"
 #include "pool.h"
 
-#define VOCAB_CHUNK 256
+/* Vocabulary rows per work item: about four per thread (long sequential streams, slack for a
+   delayed thread; see feat_chunk in forward.c), at least 256. */
+static int64_t vocab_chunk(int64_t V, int32_t nth) {
+    int64_t c = V / (4 * (int64_t)nth);
+    c = (c + 15) / 16 * 16;
+    return c < 256 ? 256 : c;
+}
+#define HEAD_PF_ROWS 2
 
 typedef struct {
     const aria_model *m;
@@ -29,12 +36,22 @@ static void task_logits(void *p, int32_t ith, int32_t nth) {
     const aria_matrix *w = &c->m->output;
     const int64_t E = c->m->hp.n_embd, V = c->m->hp.n_vocab;
     int64_t j0, j1;
-    while (aria_counter_take(&c->counter, V, VOCAB_CHUNK, &j0, &j1)) {
+    const int64_t chunk = vocab_chunk(V, nth);
+    while (aria_counter_take(&c->counter, V, chunk, &j0, &j1)) {
         if (w->dot_f32) {
             aria_matmul_f32_rows(w, j0, j1, c->n, c->xn, c->out, V);
+        } else if (w->gemm_q8) {
+            w->gemm_q8(E, w->data + (uint64_t)j0 * w->row_bytes, w->row_bytes, (int32_t)(j1 - j0),
+                       c->xq, c->xd, c->n, c->out + j0, V);
         } else if (w->dot_q8) {
             for (int64_t j = j0; j < j1; j++) {
                 const uint8_t *row = w->data + (uint64_t)j * w->row_bytes;
+                /* Prefetch a few rows ahead: the single-row dot does not, and hardware
+                   prefetchers lag on some VMs (see tq2_0_x86.h). Never faults. */
+                if (j + HEAD_PF_ROWS < j1) {
+                    const char *next = (const char *)row + HEAD_PF_ROWS * w->row_bytes;
+                    for (uint64_t o = 0; o < w->row_bytes; o += 64) __builtin_prefetch(next + o);
+                }
                 for (int32_t r = 0; r < c->n; r++)
                     c->out[r * V + j] = w->dot_q8(E, row, c->xq + r * E, c->xd + r * (E / 32));
             }

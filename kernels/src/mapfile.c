@@ -10,6 +10,7 @@
 #include "mapfile.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
@@ -105,4 +106,13 @@ void aria_map_close(aria_map *map) {
     map->data = NULL;
     map->size = 0;
     map->alloc_len = 0;
+}
+
+void *aria_malloc_huge(size_t bytes) {
+    void *p = NULL;
+    if (bytes == 0 || posix_memalign(&p, HUGE_PAGE, bytes) != 0) return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only */
+#endif
+    return p;
 }

@@ -437,7 +437,8 @@ static int requantize_head(aria_model *m, char *err, size_t err_len) {
     const uint64_t row_bytes = (uint64_t)(w->n_in / QK8_0) * sizeof(block_q8_0);
     /* n_in <= ARIA_MAX_EMBD and n_out <= ARIA_MAX_VOCAB: the product fits easily. */
     const uint64_t bytes = row_bytes * (uint64_t)w->n_out;
-    uint8_t *q = bytes <= SIZE_MAX ? malloc((size_t)bytes) : NULL;
+    /* huge pages: the head is streamed once per token (mapfile.h); free() releases it */
+    uint8_t *q = bytes <= SIZE_MAX ? aria_malloc_huge((size_t)bytes) : NULL;
     float *row = malloc((size_t)w->n_in * sizeof *row); /* one head row as f32 */
     if (!q || !row) {
         free(q);

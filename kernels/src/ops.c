@@ -75,14 +75,6 @@ void aria_matmul_i8(const aria_matrix *w, int32_t n_rows, const int8_t *xq, cons
     }
 }
 
-void aria_matmul_f32(const aria_matrix *w, int32_t n_rows, const float *x, float *y) {
-    for (int64_t j = 0; j < w->n_out; j++) {
-        const uint8_t *row = w->data + (uint64_t)j * w->row_bytes;
-        for (int32_t r = 0; r < n_rows; r++)
-            y[(int64_t)r * w->n_out + j] = w->dot_f32(w->n_in, row, x + (int64_t)r * w->n_in);
-    }
-}
-
 float aria_quantize_row_i8_v(const aria_vec_ops *v, int64_t n, const float *x, int8_t *q,
                              int32_t *sums) {
     float amax = v->amax(n, x);

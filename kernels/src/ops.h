@@ -37,6 +37,7 @@ typedef struct {
     /* Multi-row kernels bound for the model's tier (tier.c); NULL = generic loop over the dot */
     aria_gemm_i8_fn gemm_i8;
     aria_gemm_f32_fn gemm_f32;
+    aria_gemm_q8_fn gemm_q8;
 } aria_matrix;
 
 /* BitLinear on n_rows rows: y[r][j] = dot(W[j], xq[r]) / xs[r] * scale.
@@ -44,9 +45,6 @@ typedef struct {
    is read once for all rows. Multiplying by scale = 1 is exact, so there is no special case. */
 void aria_matmul_i8(const aria_matrix *w, int32_t n_rows, const int8_t *xq, const float *xs,
                     float *y);
-
-/* Float matmul: y[r][j] = dot(W[j], x[r]). x: [n_rows][n_in], y: [n_rows][n_out]. */
-void aria_matmul_f32(const aria_matrix *w, int32_t n_rows, const float *x, float *y);
 
 /* ---- Tiered ops of the forward pass (v = model->vec; identical results in every tier) ---- */
 

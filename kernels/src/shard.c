@@ -21,9 +21,8 @@ int aria_shard_create(const aria_model *model, int32_t layer_begin, int32_t laye
     if (sh) {
         sh->seqs = calloc((size_t)n_seq_max, sizeof *sh->seqs);
         sh->next_pos = malloc((size_t)n_seq_max * sizeof *sh->next_pos);
-        sh->first_pos = malloc((size_t)n_seq_max * sizeof *sh->first_pos);
     }
-    if (!sh || !sh->seqs || !sh->next_pos || !sh->first_pos) {
+    if (!sh || !sh->seqs || !sh->next_pos) {
         aria_shard_free(sh);
         return aria_fail(err, err_len, ARIA_E_NOMEM, "out of memory for a shard");
     }
@@ -63,7 +62,6 @@ void aria_shard_free(aria_shard *sh) {
     free_scratch(sh);
     free(sh->seqs);
     free(sh->next_pos);
-    free(sh->first_pos);
     free(sh);
 }
 
@@ -173,7 +171,7 @@ int32_t aria_seq_n_past(const aria_shard *sh, int32_t seq) {
 
 uint64_t aria_shard_memory(const aria_shard *sh) {
     if (!sh) return 0;
-    uint64_t b = sizeof *sh + (uint64_t)sh->n_seq_max * (sizeof *sh->seqs + 2 * sizeof(int32_t)) +
+    uint64_t b = sizeof *sh + (uint64_t)sh->n_seq_max * (sizeof *sh->seqs + sizeof(int32_t)) +
                  sh->scratch_bytes;
     for (int32_t s = 0; s < sh->n_seq_max; s++) b += sh->seqs[s].bytes;
     return b;

@@ -30,7 +30,6 @@ struct aria_shard {
     int32_t n_seq_max;
     aria_seq_slot *seqs; /* [n_seq_max] */
     int32_t *next_pos;   /* [n_seq_max] per-call validation: next expected position, -1 */
-    int32_t *first_pos;  /* [n_seq_max] per-call: first position of the sequence's rows */
 
     /* Scratch for up to cap rows (one chunk), allocated on first use and grown on demand. */
     int32_t cap;

@@ -11,6 +11,7 @@ static bool bind_matrix(aria_matrix *w, int32_t tier) {
     w->dot_f32 = k.dot_f32;
     w->gemm_f32 = k.gemm_f32;
     w->dot_q8 = k.dot_q8;
+    w->gemm_q8 = aria_gemm_q8_for(w->type, tier);
     return true;
 }
 

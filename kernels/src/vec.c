@@ -62,12 +62,16 @@ static const aria_vec_ops vec_ref = {dot_ref, sum_ref, sumsq_ref, amax_ref,
 
 #if defined(__x86_64__)
 extern const aria_vec_ops aria_vec_avx2; /* arch/x86/vec_avx2.c */
+#elif defined(__aarch64__)
+extern const aria_vec_ops aria_vec_neon; /* arch/arm/vec_neon.c */
 #endif
 
 const aria_vec_ops *aria_vec_ops_for(int32_t tier) {
     switch (aria_isa_for_tier(tier)) {
 #if defined(__x86_64__)
     case ARIA_ISA_AVX2: return &aria_vec_avx2;
+#elif defined(__aarch64__)
+    case ARIA_ISA_NEON: return &aria_vec_neon;
 #endif
     default: return &vec_ref;
     }

@@ -20,10 +20,14 @@
    operations (kernels.h), so results must agree bit for bit. */
 #define TIER_TOL 0.0
 
+static void test_q8_head_gemm(const char *label, aria_gemm_q8_fn gemm);
+
+#if defined(__x86_64__)
 static bool have_avx2(void) {
     const uint32_t need = ARIA_CPU_AVX2 | ARIA_CPU_FMA | ARIA_CPU_F16C;
     return (aria_cpu_features() & need) == need;
 }
+#endif
 
 static void fill_tq2_0(uint8_t *w, size_t n_blocks, uint64_t *rng) {
     /* Random code bytes (code 3 included: it decodes as +2 in every tier) and random d. */
@@ -36,9 +40,7 @@ static void fill_tq2_0(uint8_t *w, size_t n_blocks, uint64_t *rng) {
 }
 
 /* SIMD GEMM vs the reference single-row dot, for every (weight row, activation row). */
-static void test_gemm_tiers(void) {
-    aria_type_kernels best;
-    CHECK(aria_kernels_for(ARIA_TYPE_TQ2_0, ARIA_TIER_BEST, &best), "TQ2_0 kernels");
+static void test_gemm_tier(const char *label, aria_type_kernels best) {
     const int blocks[] = {1, 2, 3, 5, 27};
     const int rows_x[] = {1, 3, 7, 13};
     const int rows_w[] = {1, 3, 5, 13};
@@ -86,8 +88,77 @@ static void test_gemm_tiers(void) {
             }
         }
     }
-    CHECK(bad == 0, "%d TQ2_0 GEMM outputs differ from the reference dot (%d shapes)", bad, cases);
-    CHECK(bad_dot == 0, "%d TQ2_0 best-tier dots differ from the reference", bad_dot);
+    CHECK(bad == 0, "%s: %d TQ2_0 GEMM outputs differ from the reference dot (%d shapes)", label, bad, cases);
+    CHECK(bad_dot == 0, "%s: %d TQ2_0 dots differ from the reference", label, bad_dot);
+}
+
+/* Every TQ2_0 variant this CPU runs: the dispatched best tier, and each x86 one directly. */
+static void test_gemm_tiers(void) {
+    aria_type_kernels k;
+    CHECK(aria_kernels_for(ARIA_TYPE_TQ2_0, ARIA_TIER_BEST, &k), "TQ2_0 kernels");
+    test_gemm_tier("best tier", k);
+    aria_gemm_q8_fn q8 = aria_gemm_q8_for(ARIA_TYPE_Q8_0, ARIA_TIER_BEST);
+    if (q8) test_q8_head_gemm("best tier", q8);
+#if defined(__x86_64__)
+    if (have_avx2()) test_q8_head_gemm("AVX2", aria_gemm_q8_0_q8_avx2);
+#if defined(ARIA_HAVE_AVXVNNI)
+    if (aria_tier_avxvnni(ARIA_TIER_BEST)) test_q8_head_gemm("AVX-VNNI", aria_gemm_q8_0_q8_avxvnni);
+#endif
+#endif
+#if defined(__x86_64__)
+    if (have_avx2()) test_gemm_tier("AVX2", (aria_type_kernels){.dot_i8 = aria_dot_tq2_0_i8_avx2, .gemm_i8 = aria_gemm_tq2_0_i8_avx2});
+#if defined(ARIA_HAVE_AVXVNNI)
+#if defined(ARIA_HAVE_AVX512VNNI)
+    if (aria_tier_avx512vnni(ARIA_TIER_BEST))
+        test_gemm_tier("AVX-512", (aria_type_kernels){.dot_i8 = aria_dot_tq2_0_i8_avx2, .gemm_i8 = aria_gemm_tq2_0_i8_avx512});
+#endif
+    if (aria_tier_avxvnni(ARIA_TIER_BEST))
+        test_gemm_tier("AVX-VNNI", (aria_type_kernels){.dot_i8 = aria_dot_tq2_0_i8_avxvnni, .gemm_i8 = aria_gemm_tq2_0_i8_avxvnni});
+    else
+        fprintf(stderr, "note: no AVX-VNNI on this CPU; its TQ2_0 kernels are not tested here\n");
+#endif
+#endif
+}
+
+/* Q8_0 head GEMMs vs the reference single-row dot_q8: weights any int8 (-128 included),
+   activations as aria_quantize_row_q8_act makes them ([-127, 127], f32 block scales). */
+static void test_q8_head_gemm(const char *label, aria_gemm_q8_fn gemm) {
+    const int blocks[] = {1, 3, 7, 8, 9, 16, 17, 85};
+    uint64_t rng = 0x8a;
+    int bad = 0;
+    for (size_t bi = 0; bi < sizeof blocks / sizeof *blocks; bi++) {
+        for (int nx = 1; nx <= 6; nx++) {
+            const int nb = blocks[bi], n = nb * 32, nw = 5;
+            const uint64_t rb = (uint64_t)nb * sizeof(block_q8_0);
+            uint8_t *w = malloc(nw * rb);
+            int8_t *xq = malloc((size_t)nx * n);
+            float *xd = malloc((size_t)nx * nb * sizeof(float)), *xf = malloc((size_t)n * sizeof(float));
+            float y[6 * 5];
+            if (!w || !xq || !xd || !xf) {
+                CHECK(0, "out of memory");
+                free(w), free(xq), free(xd), free(xf);
+                return;
+            }
+            for (uint64_t i = 0; i < nw * rb; i++) w[i] = (uint8_t)tiny_rand(&rng);
+            for (int b = 0; b < nw * nb; b++) { /* finite d; some all -128 blocks */
+                uint16_t h = aria_fp32_to_fp16((float)(tiny_rand(&rng) % 1000) / 8192.0f);
+                memcpy(w + b * sizeof(block_q8_0), &h, 2);
+                if (b % 7 == 3) memset(w + b * sizeof(block_q8_0) + 2, 0x80, 32);
+            }
+            for (int r = 0; r < nx; r++) {
+                for (int i = 0; i < n; i++) xf[i] = (float)((int64_t)(tiny_rand(&rng) % 2001) - 1000) / 97.0f;
+                aria_quantize_row_q8_act(n, xf, xq + r * n, xd + r * nb);
+            }
+            gemm(n, w, rb, nw, xq, xd, nx, y, nw);
+            for (int r = 0; r < nx; r++)
+                for (int j = 0; j < nw; j++) {
+                    const float want = aria_dot_q8_0_q8_ref(n, w + j * rb, xq + r * n, xd + r * nb);
+                    bad += memcmp(&want, &y[r * nw + j], sizeof want) != 0;
+                }
+            free(w), free(xq), free(xd), free(xf);
+        }
+    }
+    CHECK(bad == 0, "%s: %d Q8_0 head GEMM outputs differ from the reference dot", label, bad);
 }
 
 /* Float-weight GEMM / dot tiers and the f32 primitives at odd lengths. */
@@ -196,7 +267,10 @@ typedef struct {
 
 enum { N_TOK = 40 };
 
-static bool fixture_open(fixture *fx, const tiny_cfg *c) {
+static bool fixture_open_ex(fixture *fx, const tiny_cfg *c, int32_t head_type);
+static bool fixture_open(fixture *fx, const tiny_cfg *c) { return fixture_open_ex(fx, c, ARIA_HEAD_AS_IS); }
+
+static bool fixture_open_ex(fixture *fx, const tiny_cfg *c, int32_t head_type) {
     memset(fx, 0, sizeof *fx);
     fx->cfg = *c;
     gw_file f;
@@ -206,7 +280,7 @@ static bool fixture_open(fixture *fx, const tiny_cfg *c) {
     fx->path = bytes ? test_write_temp(bytes, len) : NULL;
     free(bytes);
     char err[256];
-    if (!fx->path || aria_model_load(fx->path, &fx->m, err, sizeof err) != ARIA_OK) return false;
+    if (!fx->path || aria_model_load_ex(fx->path, head_type, &fx->m, err, sizeof err) != ARIA_OK) return false;
     fx->E = c->n_embd, fx->V = c->n_vocab, fx->L = c->n_layer;
     fx->emb = malloc((size_t)N_TOK * fx->E * sizeof(float));
     int32_t tok[N_TOK];
@@ -434,7 +508,8 @@ void test_engine(void) {
     test_cpu_and_pool();
     /* Without a SIMD tier (non-x86, or a CPU without AVX2) both tiers are the reference and
        the comparisons are trivially equal; they still run. */
-    if (!have_avx2()) fprintf(stderr, "note: no AVX2 on this CPU; tier tests compare ref with ref\n");
+    if (aria_isa_for_tier(ARIA_TIER_BEST) == ARIA_ISA_SCALAR)
+        fprintf(stderr, "note: no SIMD tier on this CPU; tier tests compare ref with ref\n");
     test_gemm_tiers();
     test_float_tiers();
     tiny_cfg c = tiny_default();
@@ -446,6 +521,30 @@ void test_engine(void) {
         test_seq_errors(&fx);
     }
     fixture_close(&fx);
+    /* Q8_0 output head: logits identical for 1..4 threads and for the reference tier. */
+    c = tiny_default();
+    CHECK(fixture_open_ex(&fx, &c, ARIA_HEAD_Q8_0), "engine fixture (Q8_0 head)");
+    if (fx.m) {
+        const size_t lsz = (size_t)N_TOK * fx.V * sizeof(float);
+        float *l1 = malloc(lsz), *l = malloc(lsz);
+        if (l1 && l && aria_logits(fx.m, fx.emb, N_TOK, l1) == ARIA_OK) {
+            for (int nth = 2; nth <= 4; nth++) {
+                aria_pool *p;
+                if (aria_pool_create(nth, &p) != ARIA_OK) continue;
+                CHECK(aria_logits_mt(fx.m, p, fx.emb, N_TOK, l) == ARIA_OK && memcmp(l, l1, lsz) == 0,
+                      "Q8_0 head logits with %d threads", nth);
+                aria_pool_free(p);
+            }
+            aria_set_kernel_tier(fx.m, ARIA_TIER_REF);
+            CHECK(aria_logits(fx.m, fx.emb, N_TOK, l) == ARIA_OK && memcmp(l, l1, lsz) == 0,
+                  "Q8_0 head logits: reference tier == best tier");
+        } else {
+            CHECK(0, "Q8_0 head logits");
+        }
+        free(l1), free(l);
+    }
+    fixture_close(&fx);
+
     /* MHA, 3-block FFN, SiLU and per-tensor scales (the 'bitnet' arch with TQ2_0 weights). */
     c = tiny_default();
     c.arch = "bitnet";

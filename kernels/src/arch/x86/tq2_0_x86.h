@@ -25,6 +25,10 @@
    reference (no real model comes close). */
 #define MAX_BLOCKS 128
 
+/* Single-weight-row tiles prefetch this many rows ahead (a few KiB: enough to cover DRAM
+   latency when a row takes only tens of nanoseconds to compute). */
+#define PF_ROWS 4
+
 #if TQ2_VNNI
 #define MAC(acc, q, x) _mm256_dpbusd_avx_epi32((acc), (q), (x))
 #define WIDEN(acc) (acc)
@@ -107,10 +111,17 @@ ALWAYS_INLINE void tile(const int NJ, const int NR, int64_t nb, const uint8_t *c
             }
             const __m128 f = _mm_cvtepi32_ps(_mm_sub_epi32(hsum4(acc), bsv));
             facc4 = _mm_add_ps(facc4, _mm_mul_ps(f, d));
-        } else { /* NJ == 1, NR == 8 */
+        } else if (NJ == 1) { /* NR == 8 */
             const __m256i bsv = _mm256_loadu_si256((const __m256i *)(bs + b * 8));
             const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(hsum8(acc), bsv));
             facc8 = _mm256_add_ps(facc8, _mm256_mul_ps(f, _mm256_set1_ps(load_d(wr[0], b))));
+        } else { /* NJ == 2, NR == 4: lanes [w0 x r0..r3, w1 x r0..r3] */
+            const __m256i bsv =
+                _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(bs + b * 8)));
+            const __m256 d = _mm256_setr_m128(_mm_set1_ps(load_d(wr[0], b)),
+                                              _mm_set1_ps(load_d(wr[1], b)));
+            const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(hsum8(acc), bsv));
+            facc8 = _mm256_add_ps(facc8, _mm256_mul_ps(f, d));
         }
     }
     if (NJ * NR == 4) _mm_storeu_ps(out, facc4);
@@ -143,6 +154,13 @@ void TQ2_GEMM(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w, cons
     }
     int32_t bs[MAX_BLOCKS * 8]; /* sum(x) per (block, activation row of the group) */
     float out[8];
+    /* The first rows are needed at once and the tiles only prefetch their successors: request
+       them all now rather than as the first tile walks its blocks. */
+    {
+        const int32_t first = n_w < PF_ROWS ? n_w : PF_ROWS;
+        const char *p = (const char *)w;
+        for (uint64_t o = 0; o < (uint64_t)first * row_bytes; o += 64) _mm_prefetch(p + o, _MM_HINT_T0);
+    }
     for (int32_t r0 = 0; r0 < n_x; r0 += 8) {
         const int32_t nr = n_x - r0 < 8 ? n_x - r0 : 8;
         const int8_t *xr[8];
@@ -161,19 +179,21 @@ void TQ2_GEMM(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w, cons
             for (int32_t j = 0; j < n_w; j += 4) {
                 const uint8_t *wr[4];
                 for (int k = 0; k < 4; k++) wr[k] = w + (j + (j + k < n_w ? k : 0)) * row_bytes;
-                tile(4, 1, nb, wr, xr, bs, j + 8 <= n_w ? w + (j + 4) * row_bytes : NULL, out);
+                tile(4, 1, nb, wr, xr, bs, j + 4 + PF_ROWS <= n_w ? w + (j + PF_ROWS) * row_bytes : NULL, out);
                 for (int k = 0; k < 4 && j + k < n_w; k++) y[r0 * ldy + j + k] = out[k];
             }
-        } else if (nr <= 4) {
-            for (int32_t j = 0; j < n_w; j++) {
-                const uint8_t *wr[1] = {w + j * row_bytes};
-                tile(1, 4, nb, wr, xr, bs, j + 1 < n_w ? wr[0] + row_bytes : NULL, out);
-                for (int r = 0; r < nr; r++) y[(r0 + r) * ldy + j] = out[r];
+        } else if (nr <= 4) { /* pairs of weight rows: each activation load feeds two */
+            for (int32_t j = 0; j < n_w; j += 2) {
+                const uint8_t *wr[2] = {w + j * row_bytes, w + (j + 1 < n_w ? j + 1 : j) * row_bytes};
+                tile(2, 4, nb, wr, xr, bs,
+                     j + 2 + PF_ROWS <= n_w ? wr[0] + PF_ROWS * row_bytes : NULL, out);
+                for (int k = 0; k < 2 && j + k < n_w; k++)
+                    for (int r = 0; r < nr; r++) y[(r0 + r) * ldy + j + k] = out[k * 4 + r];
             }
         } else {
             for (int32_t j = 0; j < n_w; j++) {
                 const uint8_t *wr[1] = {w + j * row_bytes};
-                tile(1, 8, nb, wr, xr, bs, j + 1 < n_w ? wr[0] + row_bytes : NULL, out);
+                tile(1, 8, nb, wr, xr, bs, j + PF_ROWS < n_w ? wr[0] + PF_ROWS * row_bytes : NULL, out);
                 for (int r = 0; r < nr; r++) y[(r0 + r) * ldy + j] = out[r];
             }
         }
