@@ -1,7 +1,7 @@
 // `npm test`: every check the project has, in order, stopping at the first failure:
 // format + lint, type checks, the C kernel tests (plain and under ASan/UBSan), the Bun tests
-// (agent, shared, reference forward pass), then the vitest projects (coordinator inside
-// workerd, and end to end with wrangler dev + Bun agents + the openai client).
+// (agent, shared, reference forward pass, llama.cpp as an oracle), then the vitest projects
+// (coordinator inside workerd, and end to end with wrangler dev + Bun agents + the openai client).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { ROOT } from "./local-network.mjs";
@@ -14,7 +14,7 @@ const steps = [
   ["types (agent, shared)", bin("tsc"), ["-p", "agent/tsconfig.json"]],
   ["kernels: C tests", "make", ["-s", "-C", "kernels", "test"]],
   ["kernels: C tests under ASan/UBSan", "make", ["-s", "-C", "kernels", "test-asan"]],
-  ["bun tests (agent, shared, reference)", bin("bun"), ["test", "./agent", "./shared", "./tests/reference"]],
+  ["bun tests (agent, shared, reference, oracle)", bin("bun"), ["test", "./agent", "./shared", "./tests/reference", "./tests/oracle"]],
   ["vitest (coordinator in workerd, end to end)", bin("vitest"), ["run"]],
 ];
 

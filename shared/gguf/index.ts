@@ -14,4 +14,4 @@ export {
   tensorData,
 } from "./reader.ts";
 export { dequantizeTq2_0, packTernaryTq2_0, quantizeTq2_0, type Tq2_0Unpacked, tq2_0Bytes, unpackTq2_0 } from "./tq2-0.ts";
-export { type GgufTensorInput, type GgufWriteInput, writeGguf } from "./writer.ts";
+export { type GgufLayout, type GgufTensorInput, type GgufTensorSpec, type GgufWriteInput, writeGguf, writeGgufHeader } from "./writer.ts";

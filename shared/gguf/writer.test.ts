@@ -4,7 +4,7 @@ import { GgufError } from "./errors.ts";
 import { type GgufValue, gv, metaBool, metaFloat, metaInteger, metaNumberArray, metaString, metaStringArray } from "./metadata.ts";
 import { readGguf, tensorData } from "./reader.ts";
 import { packTernaryTq2_0 } from "./tq2-0.ts";
-import { writeGguf } from "./writer.ts";
+import { writeGguf, writeGgufHeader } from "./writer.ts";
 
 const T = GgufValueType;
 
@@ -127,6 +127,25 @@ describe("writeGguf -> readGguf", () => {
     });
     expect(file.tensors[5]?.typeInfo?.name).toBe("I2_S");
     expect(bytes.length).toBe(file.dataOffset + expected);
+  });
+
+  test("writeGgufHeader + streamed data gives the same bytes as writeGguf", () => {
+    const tensors = [
+      { name: "a", type: GgmlType.F32, dims: [3], data: f32Bytes([1, 2, 3]) },
+      { name: "b", type: GgmlType.I2_S, dims: [128, 2], data: new Uint8Array(64 + 32).fill(0x55) },
+      { name: "c", type: GgmlType.F16, dims: [5], data: new Uint8Array(10).fill(1) },
+    ];
+    const metadata: [string, GgufValue][] = [["general.architecture", gv.str("bitnet-b1.58")]];
+    const whole = writeGguf({ metadata, tensors });
+    const { header, tensors: placed, dataBytes } = writeGgufHeader(metadata, tensors);
+    const streamed: Uint8Array = new Uint8Array(header.length + dataBytes);
+    streamed.set(header);
+    tensors.forEach((t, i) => {
+      expect(placed[i]?.nBytes).toBe(t.data.length);
+      streamed.set(t.data, header.length + placed[i]!.offset);
+    });
+    expect(streamed).toEqual(whole);
+    expect(placed.map((t) => t.typeName)).toEqual(["F32", "I2_S", "F16"]);
   });
 
   test("large files: buffer growth keeps every byte", () => {

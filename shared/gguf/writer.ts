@@ -209,12 +209,21 @@ function writeValue(out: ByteSink, key: string, v: GgufValue): void {
   else writeItem(out, v.type, v.value, `metadata "${key}"`);
 }
 
-interface PlannedTensor {
-  readonly input: GgufTensorInput;
-  readonly offset: number;
+/** A tensor's header entry: name, ggml shape (ne0 first) and type; its bytes are written separately. */
+export interface GgufTensorSpec {
+  readonly name: string;
+  readonly type: number;
+  readonly dims: readonly number[];
 }
 
-function planTensors(tensors: readonly GgufTensorInput[], architecture: string | undefined, alignment: number): PlannedTensor[] {
+interface PlannedTensor {
+  readonly spec: GgufTensorSpec;
+  readonly typeName: string;
+  readonly offset: number;
+  readonly nBytes: number;
+}
+
+function planTensors(tensors: readonly GgufTensorSpec[], architecture: string | undefined, alignment: number): PlannedTensor[] {
   const names = new Set<string>();
   let offset = 0;
   return tensors.map((t) => {
@@ -238,24 +247,25 @@ function planTensors(tensors: readonly GgufTensorInput[], architecture: string |
     }
     const nBytes = ggmlTensorBytes(info, nElements);
     if (nBytes === undefined) throw new GgufError("UNSUPPORTED", `tensor "${t.name}": ${info.name} has no portable size`);
-    if (t.data.length !== nBytes) {
-      throw new GgufError(
-        "BAD_TENSOR",
-        `tensor "${t.name}" (${info.name} [${t.dims.join(", ")}]) needs ${nBytes} bytes, got ${t.data.length}`,
-      );
-    }
-    const planned = { input: t, offset };
+    const planned = { spec: t, typeName: info.name, offset, nBytes };
     offset += alignUp(nBytes, alignment);
     return planned;
   });
 }
 
-/**
- * Serializes a complete GGUF v3 file.
- * @example writeGguf({ metadata: [["general.architecture", gv.str("llama")]], tensors: [{ name: "w", type: GgmlType.F32, dims: [4], data }] })
- */
-export function writeGguf(input: GgufWriteInput): Uint8Array {
-  const metadata = [...input.metadata];
+/** Where each tensor's bytes go, for writers that stream tensor data after the header. */
+export interface GgufLayout {
+  /** Everything before the data section: header, metadata, tensor infos, zero padding. */
+  readonly header: Uint8Array;
+  readonly alignment: number;
+  /** Per tensor, in the given order: byte offset from the start of the data section and byte size. */
+  readonly tensors: readonly { readonly name: string; readonly typeName: string; readonly offset: number; readonly nBytes: number }[];
+  /** Size of the data section, padding after the last tensor included. */
+  readonly dataBytes: number;
+}
+
+function layout(metadataInput: Iterable<readonly [string, GgufValue]>, tensors: readonly GgufTensorSpec[]): GgufLayout {
+  const metadata = [...metadataInput];
   const keys = new Set<string>();
   let alignment = GGUF_DEFAULT_ALIGNMENT;
   let architecture: string | undefined;
@@ -271,7 +281,7 @@ export function writeGguf(input: GgufWriteInput): Uint8Array {
     }
     if (key === "general.architecture" && v.type === T.STRING) architecture = v.value;
   }
-  const planned = planTensors(input.tensors, architecture, alignment);
+  const planned = planTensors(tensors, architecture, alignment);
 
   const out = new ByteSink();
   out.u32(GGUF_MAGIC);
@@ -279,7 +289,7 @@ export function writeGguf(input: GgufWriteInput): Uint8Array {
   out.u64(BigInt(planned.length));
   out.u64(BigInt(metadata.length));
   for (const [key, v] of metadata) writeValue(out, key, v);
-  for (const { input: t, offset } of planned) {
+  for (const { spec: t, offset } of planned) {
     out.string(t.name);
     out.u32(t.dims.length);
     for (const d of t.dims) out.u64(BigInt(d));
@@ -287,9 +297,44 @@ export function writeGguf(input: GgufWriteInput): Uint8Array {
     out.u64(BigInt(offset));
   }
   out.zeros(alignUp(out.length, alignment) - out.length);
-  for (const { input: t } of planned) {
-    out.bytes(t.data);
-    out.zeros(alignUp(out.length, alignment) - out.length);
-  }
-  return out.finish();
+  const last = planned[planned.length - 1];
+  return {
+    header: out.finish(),
+    alignment,
+    tensors: planned.map((p) => ({ name: p.spec.name, typeName: p.typeName, offset: p.offset, nBytes: p.nBytes })),
+    dataBytes: last ? last.offset + alignUp(last.nBytes, alignment) : 0,
+  };
+}
+
+/**
+ * The header of a GGUF v3 file whose tensor data the caller streams afterwards (each tensor at
+ * `header.length + offset`, zero padding up to the next tensor) — for files too large to build in
+ * memory. Same validation and layout as {@link writeGguf}.
+ * @example const { header, tensors } = writeGgufHeader(metadata, [{ name: "w", type: GgmlType.F32, dims: [4] }])
+ */
+export function writeGgufHeader(metadata: Iterable<readonly [string, GgufValue]>, tensors: readonly GgufTensorSpec[]): GgufLayout {
+  return layout(metadata, tensors);
+}
+
+/**
+ * Serializes a complete GGUF v3 file.
+ * @example writeGguf({ metadata: [["general.architecture", gv.str("llama")]], tensors: [{ name: "w", type: GgmlType.F32, dims: [4], data }] })
+ */
+export function writeGguf(input: GgufWriteInput): Uint8Array {
+  const { header, tensors, dataBytes } = layout(input.metadata, input.tensors);
+  input.tensors.forEach((t, i) => {
+    const { nBytes, typeName } = tensors[i]!;
+    if (t.data.length !== nBytes) {
+      throw new GgufError(
+        "BAD_TENSOR",
+        `tensor "${t.name}" (${typeName} [${t.dims.join(", ")}]) needs ${nBytes} bytes, got ${t.data.length}`,
+      );
+    }
+  });
+  const out = new Uint8Array(header.length + dataBytes);
+  out.set(header);
+  input.tensors.forEach((t, i) => {
+    out.set(t.data, header.length + tensors[i]!.offset);
+  });
+  return out;
 }

@@ -33,38 +33,8 @@ export const ARIA_SYMBOLS = {
   aria_cpu_features: { args: [], returns: FFIType.u32 },
 } as const;
 
-/**
- * The engine API (docs/kernels-abi.md: pools, shards, batched sequences, threaded logits, load
- * options). Kept apart from ARIA_SYMBOLS so that opening an older library without it still works.
- */
-export const ARIA_ENGINE_SYMBOLS = {
-  aria_model_load_ex: { args: [ptr, i32, ptr, ptr, u64], returns: i32 },
-  aria_pool_create: { args: [i32, ptr], returns: i32 },
-  aria_pool_free: { args: [ptr], returns: FFIType.void },
-  aria_pool_threads: { args: [ptr], returns: i32 },
-  aria_shard_create: { args: [ptr, i32, i32, i32, ptr, ptr, u64], returns: i32 },
-  aria_shard_free: { args: [ptr], returns: FFIType.void },
-  aria_seq_open: { args: [ptr, i32, ptr], returns: i32 },
-  aria_seq_close: { args: [ptr, i32], returns: i32 },
-  aria_seq_truncate: { args: [ptr, i32, i32], returns: i32 },
-  aria_seq_n_past: { args: [ptr, i32], returns: i32 },
-  aria_shard_forward: { args: [ptr, ptr, i32, ptr, ptr, ptr, ptr], returns: i32 },
-  aria_shard_memory: { args: [ptr], returns: FFIType.u64_fast },
-  aria_logits_mt: { args: [ptr, ptr, ptr, i32, ptr], returns: i32 },
-  aria_cpu_features: { args: [], returns: FFIType.u32 },
-  aria_set_kernel_tier: { args: [ptr, i32], returns: i32 },
-} as const;
-
 export type AriaLibrary = ReturnType<typeof dlopen<typeof ARIA_SYMBOLS>>["symbols"];
 
 export function openAriaLibrary(path: string): { symbols: AriaLibrary; close(): void } {
   return dlopen(path, ARIA_SYMBOLS);
-}
-
-const ALL_SYMBOLS = { ...ARIA_SYMBOLS, ...ARIA_ENGINE_SYMBOLS } as const;
-export type AriaEngineLibrary = ReturnType<typeof dlopen<typeof ALL_SYMBOLS>>["symbols"];
-
-/** Opens libaria with the engine API too; throws if the library predates it. */
-export function openAriaEngineLibrary(path: string): { symbols: AriaEngineLibrary; close(): void } {
-  return dlopen(path, ALL_SYMBOLS);
 }
