@@ -43,6 +43,17 @@ async function waitForAgents(n: number) {
   await waitForModel(coordinator.url, apiKey, MODEL);
 }
 
+/** The agent among `candidates` that logged a session for this stage (its stderr may lag the stream). */
+async function servingAgent(
+  candidates: { child: ChildProcess; lines: string[] }[],
+  stage: RegExp,
+): Promise<{ child: ChildProcess; lines: string[] }> {
+  // waitFor resolves only with a truthy value, so the result is always an agent.
+  return (await waitFor("the serving agent's session log line", () => candidates.find((a) => a.lines.some((l) => stage.test(l))), {
+    timeoutMs: 10_000,
+  }))!;
+}
+
 async function stopAgents() {
   await Promise.all(agents.splice(0).map((a) => stopGroup(a.child)));
   await waitFor("the model to be unlisted", async () => (await client.models.list()).data.length === 0, { timeoutMs: 30_000 });
@@ -105,9 +116,8 @@ describe("a model split across agents", () => {
     for await (const chunk of stream) {
       content += chunk.choices[0]?.delta?.content ?? "";
       if (++chunks === 8) {
-        killed = replicas.find((r) => r.lines.some((l) => /session \d+: stage 2\/3/.test(l)));
-        expect(killed).toBeDefined();
-        signalGroup(killed!.child, "SIGKILL");
+        killed = await servingAgent(replicas, /session \d+: stage 2\/3/);
+        signalGroup(killed.child, "SIGKILL");
       }
     }
     expect(killed).toBeDefined();
@@ -159,8 +169,8 @@ describe("a model split across agents", () => {
     for await (const chunk of stream) {
       content += chunk.choices[0]?.delta?.content ?? "";
       if (++chunks === 4) {
-        drained = [first, second].find((a) => a.lines.some((l) => /session \d+: stage 1\/1/.test(l)));
-        signalGroup(drained!.child, "SIGTERM");
+        drained = await servingAgent([first, second], /session \d+: stage 1\/1/);
+        signalGroup(drained.child, "SIGTERM");
       }
     }
     expect(content).toBe(expected);
