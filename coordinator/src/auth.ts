@@ -24,11 +24,11 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer\s+(.+)$/i.exec(header);
   if (!match) {
-    throw new ApiError(401, "authentication_error", "missing_api_key", "Missing API key: send 'Authorization: Bearer <key>'.");
+    throw new ApiError("missing_api_key", "Missing API key: send 'Authorization: Bearer <key>'.");
   }
   const key = match[1]!.trim();
   if (!parseApiKeys(c.env.ARIA_API_KEYS).some((k) => timingSafeEqual(k, key))) {
-    throw new ApiError(401, "authentication_error", "invalid_api_key", "Incorrect API key provided.");
+    throw new ApiError("invalid_api_key", "Incorrect API key provided.");
   }
   await next();
 });

@@ -1,39 +1,63 @@
 /**
  * The API's one error type and its handler: every failure leaves as an OpenAI error object
- * `{ error: { message, type, param, code } }` with the matching HTTP status.
+ * `{ error: { message, type, param, code } }`. The code decides the HTTP status (API_ERRORS in
+ * shared/protocol/errors.ts) and the status decides the OpenAI error type (here, and only here).
  */
 import type { Context } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { API_ERRORS, type ApiErrorCode, type ApiStatus } from "../../shared/protocol/errors.ts";
 
 export type OpenAIErrorType = "invalid_request_error" | "authentication_error" | "not_found_error" | "server_error" | "service_unavailable";
 
-/** An error the API reports to its caller as is. Example: `throw new ApiError(404, "not_found_error", "model_not_found", "…")`. */
+/** The OpenAI error type clients expect for an HTTP status. */
+export function openAIErrorType(status: ApiStatus): OpenAIErrorType {
+  switch (status) {
+    case 400:
+    case 426:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 404:
+      return "not_found_error";
+    case 503:
+      return "service_unavailable";
+    case 500:
+    case 502:
+      return "server_error";
+  }
+}
+
+/** An error the API reports to its caller as is. Example: `throw new ApiError("model_not_found", "…", "model")`. */
 export class ApiError extends Error {
+  readonly status: ApiStatus;
+  readonly type: OpenAIErrorType;
+
   constructor(
-    readonly status: ContentfulStatusCode,
-    readonly type: OpenAIErrorType,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly param: string | null = null,
   ) {
     super(message);
+    this.status = API_ERRORS[code].status;
+    this.type = openAIErrorType(this.status);
   }
 
   toBody() {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
+
+  toResponse(c: Context): Response {
+    return c.json(this.toBody(), this.status);
+  }
 }
 
 /** Hono `onError`: ApiError as is; anything else is logged and answered with a generic 500. */
 export function handleError(err: Error, c: Context): Response {
-  if (err instanceof ApiError) return c.json(err.toBody(), err.status);
+  if (err instanceof ApiError) return err.toResponse(c);
   console.error("unhandled error", err);
-  const internal = new ApiError(500, "server_error", "internal_error", "The server had an error processing the request.");
-  return c.json(internal.toBody(), 500);
+  return new ApiError("internal_error", "The server had an error processing the request.").toResponse(c);
 }
 
 /** Hono `notFound`: unknown routes answer in the same format. */
 export function handleNotFound(c: Context): Response {
-  const e = new ApiError(404, "not_found_error", "unknown_route", `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`);
-  return c.json(e.toBody(), 404);
+  return new ApiError("unknown_route", `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse(c);
 }

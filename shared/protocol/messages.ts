@@ -4,6 +4,7 @@
  * crosses the trust boundary is parsed with these schemas before use. See docs/protocol.md.
  */
 import { z } from "zod";
+import { ProtocolErrorCodeSchema, StageFailureCodeSchema } from "./errors.ts";
 
 /** Protocol version spoken by this build; the coordinator refuses other major versions. */
 export const PROTOCOL_VERSION = "aria/1";
@@ -91,7 +92,7 @@ export const CloseSchema = z.object({
 });
 export const ErrorSchema = z.object({
   type: z.literal("error"),
-  code: z.string(),
+  code: ProtocolErrorCodeSchema,
   message: z.string(),
 });
 export const PongSchema = z.object({ type: z.literal("pong") });
@@ -147,7 +148,7 @@ export const SampledSchema = z.object({
 export const FailedSchema = z.object({
   type: z.literal("failed"),
   session: SessionId,
-  code: z.string().max(64),
+  code: StageFailureCodeSchema,
   message: z.string().max(1024),
 });
 /** The agent is shutting down: plan nothing new on it. */
@@ -165,6 +166,7 @@ export const AgentMessageSchema = z.discriminatedUnion("type", [
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 export type HelloMessage = z.infer<typeof HelloSchema>;
 export type SampledMessage = z.infer<typeof SampledSchema>;
+export type FailedMessage = z.infer<typeof FailedSchema>;
 
 /** Bytes the agent signs to prove it holds its node key: domain-separated from any other use. */
 export function authMessage(nonceHex: string): Uint8Array {

@@ -4,6 +4,7 @@
  * same prompt and parameters produce the same tokens.
  */
 import type { SamplingParams } from "../../../shared/protocol/messages.ts";
+import { tokenBudget } from "../../../shared/protocol/token-budget.ts";
 import type { LoadedModel } from "./loaded-model.ts";
 import { ShardBatcher } from "./shard-batcher.ts";
 import { type Choice, TokenChooser } from "./token-chooser.ts";
@@ -21,18 +22,6 @@ export class GenerationError extends Error {
   }
 }
 
-/** Tokens the request may generate after `promptLength` tokens, within the model's context. */
-export function tokenBudget(promptLength: number, maxTokens: number, contextLimit: number): number {
-  if (promptLength === 0) throw new GenerationError("empty_prompt", "the prompt has no tokens");
-  if (promptLength >= contextLimit) {
-    throw new GenerationError(
-      "context_length_exceeded",
-      `the prompt is ${promptLength} tokens; this model's context is ${contextLimit} tokens`,
-    );
-  }
-  return Math.min(maxTokens, contextLimit - promptLength);
-}
-
 /** Complete `prompt` token by token, calling `onChoice` for each choice until finished. */
 export async function generateLocally(
   model: LoadedModel,
@@ -40,7 +29,9 @@ export async function generateLocally(
   params: SamplingParams,
   onChoice: (choice: Choice) => void,
 ): Promise<{ generated: number; finish: "stop" | "length" }> {
-  const budget = tokenBudget(prompt.length, params.maxTokens, model.contextLimit);
+  const answer = tokenBudget(prompt.length, params.maxTokens, model.contextLimit);
+  if (!answer.ok) throw new GenerationError(answer.code, answer.message);
+  const budget = answer.budget;
   const chooser = new TokenChooser(model, { ...params, maxTokens: budget, seed: params.seed ?? Math.floor(Math.random() * 2 ** 32) });
   const native = model.native;
   const shard = native.createShard(0, native.info.nLayer, 1);

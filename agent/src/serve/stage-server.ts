@@ -5,6 +5,7 @@
  * arrival order; steps of different sessions that arrive together run as one batched forward
  * call per shard (ShardBatcher), so concurrent requests share each weight read.
  */
+import type { StageFailureCode } from "../../../shared/protocol/errors.ts";
 import { decodeFrame, encodeFrame, FLAG_FINAL } from "../../../shared/protocol/frame.ts";
 import type { AgentMessage, FeedMessage, OpenMessage, TokenizeMessage } from "../../../shared/protocol/messages.ts";
 import { TokenizerError } from "../../../shared/tokenizer/index.ts";
@@ -217,7 +218,7 @@ export class StageServer {
   }
 
   private fail(session: number, err: unknown): void {
-    const [code, message] =
+    const [code, message]: [StageFailureCode, string] =
       err instanceof StageError
         ? [err.code, err.message]
         : err instanceof KernelError
@@ -233,7 +234,7 @@ export class StageServer {
 
 class StageError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: StageFailureCode,
     message: string,
   ) {
     super(message);

@@ -51,13 +51,13 @@ export function parseChatRequest(bodyText: string): ChatJob {
   try {
     json = JSON.parse(bodyText);
   } catch {
-    throw new ApiError(400, "invalid_request_error", "invalid_json", "The request body is not valid JSON.");
+    throw new ApiError("invalid_json", "The request body is not valid JSON.");
   }
   const parsed = ChatRequestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const param = issue.path.join(".") || null;
-    throw new ApiError(400, "invalid_request_error", "invalid_request", describeIssue(issue, param), param);
+    throw new ApiError("invalid_request", describeIssue(issue, param), param);
   }
   const body = parsed.data;
   const stop = body.stop == null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop;

@@ -7,7 +7,7 @@ export const agents = new Hono<AppEnv>();
 
 agents.get("/agents/connect", async (c) => {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-    throw new ApiError(426, "invalid_request_error", "upgrade_required", "This endpoint takes a WebSocket upgrade from aria-agent.");
+    throw new ApiError("upgrade_required", "This endpoint takes a WebSocket upgrade from aria-agent.");
   }
   return swarmStub(c.env).fetch(c.req.raw);
 });
@@ -15,6 +15,6 @@ agents.get("/agents/connect", async (c) => {
 /** GET /v1/agents/coverage?model=<id or sha256> — replicas per layer; agents use it to pick a range. */
 agents.get("/agents/coverage", async (c) => {
   const model = c.req.query("model");
-  if (!model) throw new ApiError(400, "invalid_request_error", "invalid_request", "Missing required parameter: 'model'.", "model");
+  if (!model) throw new ApiError("invalid_request", "Missing required parameter: 'model'.", "model");
   return c.json(await swarmStub(c.env).coverage(model));
 });

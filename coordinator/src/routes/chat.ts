@@ -13,13 +13,7 @@ chat.post("/chat/completions", requireApiKey, async (c) => {
   const job = parseChatRequest(await c.req.text());
   const opened = await swarmStub(c.env).openCompletion(job);
   if (!opened.ok) {
-    throw new ApiError(
-      opened.status,
-      opened.status === 404 ? "not_found_error" : "service_unavailable",
-      opened.code,
-      opened.message,
-      opened.status === 404 ? "model" : null,
-    );
+    throw new ApiError(opened.code, opened.message, opened.code === "model_not_found" ? "model" : null);
   }
   const { requestId, events } = opened;
   const created = Math.floor(Date.now() / 1000);
@@ -34,7 +28,7 @@ chat.post("/chat/completions", requireApiKey, async (c) => {
           completionObject(requestId, created, job.model, content, event.finishReason, usageOf(event.promptTokens, event.completionTokens)),
         );
     }
-    throw new ApiError(502, "server_error", "stream_ended", "The agent's stream ended without a result.");
+    throw new ApiError("stream_ended", "The agent's stream ended without a result.");
   }
 
   const encoder = new TextEncoder();
@@ -59,8 +53,7 @@ chat.post("/chat/completions", requireApiKey, async (c) => {
             finished = true;
           }
         }
-        if (!finished)
-          controller.enqueue(sse(new ApiError(502, "server_error", "stream_ended", "The agent's stream ended without a result.").toBody()));
+        if (!finished) controller.enqueue(sse(new ApiError("stream_ended", "The agent's stream ended without a result.").toBody()));
         controller.close();
       } catch (err) {
         controller.error(err);
@@ -76,5 +69,5 @@ chat.post("/chat/completions", requireApiKey, async (c) => {
 });
 
 function errorOf(event: Extract<JobEvent, { type: "error" }>): ApiError {
-  return new ApiError(event.status, event.status === 503 ? "service_unavailable" : "server_error", event.code, event.message);
+  return new ApiError(event.code, event.message);
 }

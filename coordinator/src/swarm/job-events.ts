@@ -1,15 +1,18 @@
 /**
  * Events the Swarm streams to the Worker for one request, as NDJSON over an RPC ReadableStream.
- * The Worker turns them into SSE chunks or one completion object.
+ * The Worker turns them into SSE chunks or one completion object. Error codes are the API's
+ * (shared/protocol/errors.ts); the Worker derives status and type from them.
  */
+import type { RequestErrorCode } from "../../../shared/protocol/errors.ts";
+
 export type JobEvent =
   | { type: "token"; text: string }
   | { type: "done"; finishReason: "stop" | "length"; promptTokens: number; completionTokens: number }
-  | { type: "error"; status: 400 | 500 | 502 | 503 | 504; code: string; message: string };
+  | { type: "error"; code: RequestErrorCode; message: string };
 
 /** What `Swarm.openCompletion` answers: a refusal before any work, or the event stream. */
 export type OpenResult =
-  | { ok: false; status: 400 | 404 | 502 | 503 | 504; code: string; message: string }
+  | { ok: false; code: RequestErrorCode; message: string }
   | { ok: true; requestId: string; events: ReadableStream<Uint8Array> };
 
 const encoder = new TextEncoder();
