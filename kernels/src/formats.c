@@ -30,7 +30,7 @@ static const type_row common_types[] = {
 };
 
 /* I2_S: 2 bits per weight in 128-element blocks of 32 bytes (rows are whole blocks), then one
-   32-byte tail holding the f32 tensor scale: nbytes = n/4 + 32 (SPEC §3.3). */
+   32-byte tail holding the f32 tensor scale: nbytes = n/4 + 32 (docs/bitnet-format.md §3.3). */
 static const type_row fork_types[] = {
     {ARIA_TYPE_I2_S, {"I2_S", QK_I2_S, I2_S_BLOCK_BYTES, I2_S_TAIL_BYTES}},
 };

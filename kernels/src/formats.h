@@ -1,5 +1,5 @@
 /*
- * formats.h - tensor formats, documented once (SPEC-bitnet.md §2-3).
+ * formats.h - tensor formats, documented once (docs/bitnet-format.md §2.2, §3).
  *
  * ggml type ids as stored in GGUF tensor infos, block layouts with their sizes asserted, and the
  * scalar half-precision conversions every tier uses. All multi-byte values are little-endian;
@@ -18,7 +18,8 @@
 #endif
 
 /* ggml type ids. 36..39 mean different things in the bitnet.cpp fork and in upstream ggml
-   (SPEC §2.1): the fork's ids apply when general.architecture is bitnet-b1.58 or bitnet-25. */
+   (docs/bitnet-format.md §2.2): the fork's ids apply when general.architecture is bitnet-b1.58
+   or bitnet-25. */
 enum {
     ARIA_TYPE_F32 = 0,
     ARIA_TYPE_F16 = 1,
@@ -96,7 +97,7 @@ static_assert(TQ2_0_D_OFFSET == sizeof(((block_tq2_0 *)0)->qs), "d follows qs");
    byte (3^5 = 243 <= 256), and one fp16 scale d stored last. A byte holding trits q0..q4
    (q0 most significant) stores v = sum q_i * 3^(4-i) in [0, 243) as ceil(v * 256 / 243); trit n
    of byte b decodes as ((uint8_t)(b * 3^n) * 3) >> 8 -- which is in {0,1,2} for ANY byte, so a
-   corrupt block cannot produce an out-of-range trit. Element order (SPEC §3.2):
+   corrupt block cannot produce an out-of-range trit. Element order (docs/bitnet-format.md §3.2):
      qs[m],      m < 32: trit n is element n*32 + m           (elements   0..159)
      qs[32 + m], m < 16: trit n is element 160 + n*16 + m     (elements 160..239)
      qh[j],      j < 4:  trit n is element 240 + n*4 + j, n < 4 (the 5th trit is 0: v is
@@ -125,8 +126,9 @@ static_assert(sizeof(block_q8_0) == 34, "Q8_0 block is 34 bytes");
 static_assert(Q8_0_QS_OFFSET == sizeof(((block_q8_0 *)0)->d), "qs follows d");
 
 /* I2_S (bitnet.cpp, ggml id 36 under the fork archs only), 2 bits per weight + one tensor tail
-   (SPEC §3.3). The whole tensor (rows of K = ne0 elements, K % 128 == 0) is a flat stream of
-   128-element blocks of 32 bytes, so row r starts at byte r * K / 4. In block b, element j is
+   (docs/bitnet-format.md §3.3). The whole tensor (rows of K = ne0 elements, K % 128 == 0) is a
+   flat stream of 128-element blocks of 32 bytes, so row r starts at byte r * K / 4. In block b,
+   element j is
    the 2-bit code at shift 6 - 2 * (j / 32) of byte b * 32 + j % 32 (the first 32 elements sit in
    the top bits). Codes 0, 1, 2 mean -1, 0, +1; 3 is never written and decodes as +2 in every
    tier (what bitnet.cpp's MAD kernel, sum code*x - sum x, computes for it). After the n/4 bytes

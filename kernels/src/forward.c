@@ -1,4 +1,4 @@
-/* aria_shard_forward: the BitNet b1.58 block (SPEC-bitnet.md §1.2) on a batch of rows from
+/* aria_shard_forward: the BitNet b1.58 block (docs/bitnet-format.md §1.2) on a batch of rows from
    several sequences, threaded by output feature.
 
    Each layer is a fixed series of pool dispatches; between two of them every thread has

@@ -1,5 +1,5 @@
 /*
- * gguf.h - GGUF v2/v3 reader over a memory-mapped file (SPEC-bitnet.md §2.1).
+ * gguf.h - GGUF v2/v3 reader over a memory-mapped file (docs/bitnet-format.md §2.1).
  *
  * gguf_parse validates the whole container before anything uses it: every read is bounds-checked
  * with overflow-safe arithmetic, every KV value (nested arrays included) is walked, and every

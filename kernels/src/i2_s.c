@@ -1,4 +1,5 @@
-/* I2_S kernels (bitnet.cpp's 2-bit format), reference tier (layout in formats.h, SPEC §3.3). */
+/* I2_S kernels (bitnet.cpp's 2-bit format), reference tier (layout in formats.h and
+   docs/bitnet-format.md §3.3). */
 #include <math.h>
 
 #include "kernels.h"

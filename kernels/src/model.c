@@ -44,7 +44,7 @@ static bool kv_as_int(const gguf_kv *kv, int64_t *v) {
 }
 
 /* Integer hyperparameter <arch>.<suffix> in [lo, hi]; any integer value type is accepted
-   (SPEC §2.1: readers should accept u32 or u64). def < 0 means required. */
+   (docs/bitnet-format.md §2.3: converters write u32 or u64). def < 0 means required. */
 static int hp_int(loader *L, const char *suffix, int64_t def, int64_t lo, int64_t hi,
                   int32_t *out) {
     char key[160];
@@ -134,7 +134,8 @@ static int load_hparams(loader *L) {
                          "KV 'general.architecture' has type %s, expected string",
                          gguf_value_type_name(kv->type));
     gguf_str a = gguf_kv_str(kv);
-    /* relu^2 for the 2B-4T archs regardless of what a fork's graph did (SPEC §2.4). */
+    /* relu^2 for the 2B-4T archs regardless of what a fork's graph did
+       (docs/bitnet-format.md §1.4). */
     static const struct {
         const char *name;
         int32_t arch, act;

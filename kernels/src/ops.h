@@ -1,4 +1,4 @@
-/* Row operations of the forward pass (SPEC-bitnet.md §1.2-1.3, §4). All f32, index order. */
+/* Row operations of the forward pass (docs/bitnet-format.md §1.2-1.5). All f32, index order. */
 #ifndef ARIA_OPS_H
 #define ARIA_OPS_H
 

@@ -1,4 +1,4 @@
-/* TQ1_0 ternary kernels, reference tier (layout in formats.h, SPEC-bitnet.md §3.2). */
+/* TQ1_0 ternary kernels, reference tier (layout in formats.h, docs/bitnet-format.md §3.2). */
 #include <math.h>
 
 #include "kernels.h"

@@ -1,5 +1,5 @@
 /* Weight-format tests (TQ1_0, I2_S, Q8_0):
-   - the packings against the SPEC §3.2-3.3 wording, decoded independently here;
+   - the packings against docs/bitnet-format.md §3.2-3.3, decoded independently here;
    - every _ref dot against a plain dequantize-then-f64 dot, at odd row and block counts;
    - every SIMD tier against _ref: integer block sums exactly equal, dots bit for bit;
    - one model stored as TQ2_0, TQ1_0 and I2_S (same trits, same scale): bit-identical hidden
@@ -44,7 +44,7 @@ static void rand_i8(uint64_t *s, int8_t *x, int64_t n) {
     x[n - 1] = 127;
 }
 
-/* ---- independent decoders from the SPEC wording ------------------------------------------- */
+/* ---- independent decoders from the wording of docs/bitnet-format.md §3 ------------------- */
 
 /* TQ1_0 element j (0..255) of a block as q in {0,1,2}. */
 static int spec_tq1_0(const uint8_t *blk, int j) {
@@ -65,8 +65,8 @@ static int spec_i2_s(const uint8_t *data, int64_t j) {
 }
 
 static void test_tq1_0_packing(void) {
-    /* SPEC §3.2: a byte holds v = sum q_i 3^(4-i) as ceil(v * 256 / 243); trit n decodes as
-       ((uint8)(b * 3^n) * 3) >> 8. Every v, every trit. */
+    /* docs/bitnet-format.md §3.2: a byte holds v = sum q_i 3^(4-i) as ceil(v * 256 / 243);
+       trit n decodes as ((uint8)(b * 3^n) * 3) >> 8. Every v, every trit. */
     int bad = 0;
     for (unsigned v = 0; v < 243; v++) {
         const uint8_t b = (uint8_t)((v * 256 + 242) / 243);
@@ -96,9 +96,9 @@ static void test_tq1_0_packing(void) {
     for (int b = 0; b < NB; b++)
         for (int j = 0; j < QK_K; j++)
             if ((float)(spec_tq1_0(q + b * sizeof(block_tq1_0), j) - 1) * d != x[b * QK_K + j]) bad++;
-    CHECK(bad == 0, "%d TQ1_0 elements differ from the SPEC decode", bad);
+    CHECK(bad == 0, "%d TQ1_0 elements differ from the documented decode", bad);
 
-    /* Random bytes: the library's dequantization equals the SPEC decode. */
+    /* Random bytes: the library's dequantization equals the documented decode. */
     uint8_t r[sizeof(block_tq1_0)];
     for (size_t i = 0; i < sizeof r; i++) r[i] = (uint8_t)tiny_rand(&rng);
     uint16_t one = aria_fp32_to_fp16(1.0f);
@@ -106,7 +106,7 @@ static void test_tq1_0_packing(void) {
     aria_dequantize_row_tq1_0_ref(r, y, QK_K);
     bad = 0;
     for (int j = 0; j < QK_K; j++) bad += y[j] != (float)(spec_tq1_0(r, j) - 1);
-    CHECK(bad == 0, "%d random-byte TQ1_0 elements differ from the SPEC decode", bad);
+    CHECK(bad == 0, "%d random-byte TQ1_0 elements differ from the documented decode", bad);
 }
 
 static void test_i2_s_packing(void) {
@@ -122,7 +122,7 @@ static void test_i2_s_packing(void) {
     aria_quantize_i2_s_ref(x, q, N);
     int bad = 0;
     for (int64_t j = 0; j < N; j++) bad += (float)(spec_i2_s(q, j) - 1) * s != x[j];
-    CHECK(bad == 0, "%d I2_S codes differ from the SPEC layout", bad);
+    CHECK(bad == 0, "%d I2_S codes differ from the documented layout", bad);
     CHECK(aria_i2_s_scale(q, N) == s && aria_load_f32(q + N / 4) == s, "I2_S scale in the tail");
     int tail_zero = 1;
     for (int i = 4; i < I2_S_TAIL_BYTES; i++) tail_zero &= q[N / 4 + i] == 0;

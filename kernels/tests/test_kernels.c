@@ -38,8 +38,8 @@ static void test_half(void) {
     CHECK(aria_fp32_to_bf16(1.0f + ldexpf(3.0f, -8)) == 0x3f82, "bf16 tie to even up");
 }
 
-/* Independent decode straight from the SPEC §3.1 wording: element c*128 + n*32 + m is bits
-   2n..2n+1 of qs[c*32 + m]. */
+/* Independent decode straight from the wording of docs/bitnet-format.md §3.1: element
+   c*128 + n*32 + m is bits 2n..2n+1 of qs[c*32 + m]. */
 static int spec_code(const uint8_t *block, int j) {
     int c = j / 128, n = (j % 128) / 32, m = j % 32;
     return (block[c * 32 + m] >> (2 * n)) & 3;
@@ -94,7 +94,7 @@ static void test_tq2_0_dot(void) {
             free(w), free(x), free(deq);
         }
     }
-    CHECK(isum_bad == 0, "%d block integer sums differ from the spec decode", isum_bad);
+    CHECK(isum_bad == 0, "%d block integer sums differ from the independent decode", isum_bad);
     CHECK(dot_bad == 0, "%d of %d scaled dots outside tolerance", dot_bad, n_cases);
     CHECK(deq_bad == 0, "%d of %d dots differ from the dequantized float dot", deq_bad, n_cases);
 }

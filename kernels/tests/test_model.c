@@ -26,7 +26,7 @@
 #define LOGITS_Q8_REL_TOL 1e-2
 #define N_TOK 40 /* more than one ARIA_BATCH chunk */
 
-/* ---- independent f64 reference (SPEC-bitnet.md §1.2) -------------------------------------- */
+/* ---- independent f64 reference (docs/bitnet-format.md §1.2) ------------------------------ */
 
 typedef struct {
     const gw_file *f;
@@ -56,7 +56,7 @@ static void ref_rmsnorm(int n, const double *x, const float *w, double eps, doub
     for (int i = 0; i < n; i++) y[i] = w[i] * x[i] * inv;
 }
 
-/* y[n_out] = (W . quant(x)) / s * scale, quant as SPEC §1.3 but in f64. */
+/* y[n_out] = (W . quant(x)) / s * scale, quant as docs/bitnet-format.md §1.3 but in f64. */
 static void ref_bitlinear(const ref_model *rm, int il, const char *base, int n_in, int n_out,
                           const double *x, double *y) {
     char name[96];

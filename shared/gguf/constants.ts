@@ -1,5 +1,5 @@
 /**
- * GGUF container constants and ggml tensor type traits (SPEC-bitnet §2.1, §3).
+ * GGUF container constants and ggml tensor type traits (docs/bitnet-format.md §2.1-2.2, §3).
  * Everything here is data; the reader and writer decide what to do with it.
  */
 

@@ -1,5 +1,5 @@
 /**
- * TQ2_0 ternary blocks (SPEC-bitnet §3.1): 256 elements in 66 bytes, `uint8 qs[64]; fp16 d`.
+ * TQ2_0 ternary blocks (docs/bitnet-format.md §3.1): 256 elements in 66 bytes, `uint8 qs[64]; fp16 d`.
  * Code q = t + 1 ∈ {0, 1, 2}. For chunk c ∈ {0, 1} (32 bytes, 128 elements), byte m ∈ [0, 32) and
  * lane n ∈ [0, 4): element `c·128 + n·32 + m` lives in bits `2n..2n+1` of `qs[c·32 + m]`.
  * Dequantized value = (q − 1)·d.

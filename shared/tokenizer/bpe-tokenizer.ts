@@ -1,6 +1,6 @@
 /**
  * Byte-level BPE tokenizer (Llama-3 / GPT-2 style) built from GGUF vocabulary metadata
- * (SPEC-bitnet §3.5). Runs in Bun and workerd.
+ * (docs/bitnet-format.md §4). Runs in Bun and workerd.
  */
 import { type GgufMetadata, metaBool, metaInteger, metaNumberArray, metaString, metaStringArray } from "../gguf/metadata.ts";
 import { applyMerges } from "./bpe-merge.ts";

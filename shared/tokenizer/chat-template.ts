@@ -21,7 +21,7 @@ export interface RenderChatOptions {
 }
 
 /**
- * BitNet b1.58 2B-4T's template (SPEC-bitnet §3.6), used when a file has none. Renders
+ * BitNet b1.58 2B-4T's template (docs/bitnet-format.md §5), used when a file has none. Renders
  * `<|begin_of_text|>System: …<|eot_id|>User: …<|eot_id|>Assistant: `.
  */
 export const DEFAULT_BITNET_CHAT_TEMPLATE =

@@ -1,5 +1,5 @@
 /**
- * Pre-tokenizers: split text into the words BPE runs on (SPEC-bitnet §3.5). Every character of the
+ * Pre-tokenizers: split text into the words BPE runs on (docs/bitnet-format.md §4.2). Every character of the
  * input lands in exactly one word: stretches no pattern matches are kept as words of their own,
  * as llama.cpp does.
  */

@@ -69,7 +69,7 @@ test("the TQ2_0 and I2_S files hold the same trits, scales and floats", async ()
     expect(tb.type).toBe(GgmlType.I2_S);
     const n = ta.nElements;
     const { trits, scales } = unpackTq2_0(da, n);
-    // I2_S (SPEC §3.3): 128-element blocks of 32 bytes, element j at byte j % 32, shift 6 − 2·(j / 32).
+    // I2_S (docs/bitnet-format.md §3.3): 128-element blocks of 32 bytes, element j at byte j % 32, shift 6 − 2·(j / 32).
     let mismatches = 0;
     for (let j = 0; j < n; j++) {
       const k = j & 127;

@@ -1,5 +1,5 @@
 /**
- * Reference BitNet b1.58 forward pass, written from shared/SPEC-bitnet.md §1.2–1.3 and §4 (not
+ * Reference BitNet b1.58 forward pass, written from docs/bitnet-format.md §1.2–1.5 (not
  * from the C engine) and kept deliberately plain: Float64 everywhere, one token at a time with a
  * KV cache, llama2.c-style loops. It is the yardstick the C kernels are compared against, so
  * clarity wins over speed.
@@ -80,7 +80,7 @@ function floats(bytes: Uint8Array, file: GgufFile, t: GgufTensorInfo): Float64Ar
   return out;
 }
 
-/** I2_S (SPEC §3.3): 2-bit codes 0,1,2 -> -1,0,+1 in 128-element blocks of 32 bytes, f32 scale after the codes. */
+/** I2_S (docs/bitnet-format.md §3.3): 2-bit codes 0,1,2 -> -1,0,+1 in 128-element blocks of 32 bytes, f32 scale after the codes. */
 function unpackI2S(data: Uint8Array, n: number): { q: Int8Array; scale: number } {
   const q = new Int8Array(n);
   for (let i = 0; i < n; i++) {
@@ -157,7 +157,7 @@ export function roundHalfEven(v: number): number {
 }
 
 /**
- * Per-row absmax int8 quantization (SPEC §1.3): amax = max(max|x|, 1e-5), s = 127/amax,
+ * Per-row absmax int8 quantization (docs/bitnet-format.md §1.3): amax = max(max|x|, 1e-5), s = 127/amax,
  * xq = clamp(round_half_even(x·s), -128, 127).
  */
 export function quantizeActivations(x: Float64Array): { xq: Int8Array; s: number } {
