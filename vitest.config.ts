@@ -1,5 +1,9 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { makeLedgerKey } from "./scripts/ledger-key.mjs";
+
+/** The log key of the coordinator under test (its vkey is read back from /ledger/vkey). */
+const ledgerKey = makeLedgerKey("aria.test/ledger");
 
 export default defineConfig({
   test: {
@@ -12,8 +16,11 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ARIA_API_KEYS: "test-key-1,test-key-2",
+                ARIA_LEDGER_KEY: ledgerKey.skey,
                 TEST_MIGRATIONS: await readD1Migrations("./coordinator/migrations"),
               },
+              // A database of its own for the sequencer's tests, apart from the Swarm's.
+              d1Databases: { TEST_LEDGER_DB: "test-ledger" },
             },
           })),
         ],

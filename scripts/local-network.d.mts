@@ -14,6 +14,7 @@ export function startCoordinator(opts: {
   port: number;
   persistDir: string;
   apiKey: string;
+  ledgerKey?: string;
   onLine?: (line: string) => void;
   timeoutMs?: number;
 }): Promise<{ url: string; child: ChildProcess }>;

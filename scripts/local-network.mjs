@@ -101,7 +101,7 @@ export function applyMigrations(persistDir) {
  * Start the coordinator under wrangler dev on 127.0.0.1:port; resolves once /health answers.
  * Returns { url, child }.
  */
-export async function startCoordinator({ port, persistDir, apiKey, onLine, timeoutMs = 90_000 }) {
+export async function startCoordinator({ port, persistDir, apiKey, ledgerKey, onLine, timeoutMs = 90_000 }) {
   applyMigrations(persistDir);
   const inspectorPort = await freePort();
   const child = spawnGroup(
@@ -118,6 +118,7 @@ export async function startCoordinator({ port, persistDir, apiKey, onLine, timeo
       persistDir,
       "--var",
       `ARIA_API_KEYS:${apiKey}`,
+      ...(ledgerKey ? ["--var", `ARIA_LEDGER_KEY:${ledgerKey}`] : []),
       "--show-interactive-dev-session=false",
       "--log-level",
       "warn",

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { makeLedgerKey } from "./ledger-key.mjs";
 import { ROOT, startAgent, startCoordinator, stopGroup, waitForModel } from "./local-network.mjs";
 
 const BUILTIN_MODEL = "aria-tiny-random";
@@ -42,6 +43,13 @@ mkdirSync(stateDir, { recursive: true, mode: 0o700 });
 const keyFile = join(stateDir, "local-api-key");
 if (!existsSync(keyFile)) writeFileSync(keyFile, `aria-local-${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
 const apiKey = readFileSync(keyFile, "utf8").trim();
+// The provenance log's signing key (a Worker secret in production) and its verifier key.
+const ledgerKeyFile = join(stateDir, "ledger-key");
+if (!existsSync(ledgerKeyFile)) {
+  const { skey, vkey } = makeLedgerKey("aria.local/ledger");
+  writeFileSync(ledgerKeyFile, `${skey}\n${vkey}\n`, { mode: 0o600 });
+}
+const [ledgerKey, ledgerVkey] = readFileSync(ledgerKeyFile, "utf8").trim().split("\n");
 
 const children = [];
 let stopping = false;
@@ -60,7 +68,13 @@ const log = (prefix) => (line) => {
 
 try {
   console.error(`starting the coordinator on 127.0.0.1:${port} …`);
-  const coordinator = await startCoordinator({ port, persistDir: join(stateDir, "wrangler"), apiKey, onLine: log("[coordinator]") });
+  const coordinator = await startCoordinator({
+    port,
+    persistDir: join(stateDir, "wrangler"),
+    apiKey,
+    ledgerKey,
+    onLine: log("[coordinator]"),
+  });
   children.push(coordinator.child);
   coordinator.child.on("exit", (code) => {
     if (!stopping) {
@@ -92,10 +106,13 @@ try {
   console.log(`\nARIA is running. Paste these two lines into a shell:\n`);
   console.log(`OPENAI_BASE_URL=${base}`);
   console.log(`OPENAI_API_KEY=${apiKey}`);
+  console.log(`ARIA_LEDGER_VKEY=${ledgerVkey}`);
   console.log(`\nthen try:\n`);
   console.log(`curl -s "$OPENAI_BASE_URL/chat/completions" \\
   -H "Authorization: Bearer $OPENAI_API_KEY" -H "Content-Type: application/json" \\
   -d '{"model": "${values.model}", "messages": [{"role": "user", "content": "Hello!"}], "max_tokens": 32}'`);
+  console.log(`\nverify the provenance log (anyone can):\n`);
+  console.log(`npx aria-agent ledger verify --coordinator ${coordinator.url} --vkey "$ARIA_LEDGER_VKEY"`);
   console.log(
     `\n(${values.model === BUILTIN_MODEL ? "the built-in model has random weights, so it answers with random text; " : ""}Ctrl-C stops everything)`,
   );

@@ -5,6 +5,7 @@ import { handleError, handleNotFound } from "./errors.ts";
 import { agents } from "./routes/agents.ts";
 import { chat } from "./routes/chat.ts";
 import { health } from "./routes/health.ts";
+import { ledgerRoute } from "./routes/ledger.ts";
 import { modelsRoute } from "./routes/models.ts";
 
 export { Swarm } from "./swarm/swarm.ts";
@@ -14,6 +15,7 @@ app.route("/", health);
 app.route("/v1", chat);
 app.route("/v1", modelsRoute);
 app.route("/v1", agents);
+app.route("/ledger", ledgerRoute);
 app.onError(handleError);
 app.notFound(handleNotFound);
 

@@ -13,6 +13,9 @@ type Incoming = CoordinatorMessage | { binary: Uint8Array };
 export class ScriptedAgent {
   private queue: Incoming[] = [];
   private waiters: ((m: Incoming) => void)[] = [];
+  /** Witness requests are kept apart, so scripts about requests need not expect them. */
+  readonly witnessRequests: string[] = [];
+  private witnessWaiters: ((body: string) => void)[] = [];
   closed: { code: number; reason: string } | null = null;
 
   private constructor(readonly ws: WebSocket) {
@@ -21,6 +24,12 @@ export class ScriptedAgent {
         typeof event.data === "string"
           ? (JSON.parse(event.data) as CoordinatorMessage)
           : { binary: new Uint8Array(event.data as ArrayBuffer) };
+      if (!("binary" in message) && message.type === "witness") {
+        const waiter = this.witnessWaiters.shift();
+        if (waiter) waiter(message.body);
+        else this.witnessRequests.push(message.body);
+        return;
+      }
       const waiter = this.waiters.shift();
       if (waiter) waiter(message);
       else this.queue.push(message);
@@ -44,6 +53,13 @@ export class ScriptedAgent {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The next witness request (a tlog-witness add-checkpoint body). */
+  nextWitnessRequest(): Promise<string> {
+    const queued = this.witnessRequests.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve) => this.witnessWaiters.push(resolve));
   }
 
   /** The next message, which must be of type `type`. */
@@ -91,6 +107,6 @@ export class ScriptedAgent {
       maxSessions: opts.maxSessions ?? 2,
       models: [{ id: model, sha256: "ab".repeat(32), nLayers, layerBegin, layerEnd, nCtx: opts.nCtx ?? 512 }],
     });
-    return { nodeId, reply: await this.next() };
+    return { nodeId, secretKey, reply: await this.next() };
   }
 }

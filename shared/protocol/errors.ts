@@ -29,6 +29,10 @@ export const API_ERRORS = {
   stream_ended: { status: 502, when: "the coordinator's stream ended without a result" },
   no_agent: { status: 503, when: "the model is known but its layers are not all served now (the message names the missing ones)" },
   agents_busy: { status: 503, when: "every agent able to serve it stayed at capacity for 30 s" },
+  ledger_unavailable: {
+    status: 503,
+    when: "the coordinator has no log key configured, so it serves no checkpoint (entries are still recorded)",
+  },
   no_route: {
     status: 503,
     when: "a stage was lost mid-request and no other agent could take over (an error event on a stream; nothing is logged)",

@@ -53,6 +53,8 @@ export const WelcomeSchema = z.object({
   type: z.literal("welcome"),
   nodeId: hex(32),
   heartbeatMs: z.number().int().positive(),
+  /** The provenance log this coordinator runs: agents pin its key on first sight (docs/ledger.md). */
+  ledger: z.object({ origin: z.string().min(1).max(256), vkey: z.string().min(1).max(512) }).optional(),
 });
 /** Session ids are the Swarm's numeric ids of one chain attempt (u32). */
 const SessionId = z.number().int().nonnegative().max(0xffffffff);
@@ -67,6 +69,8 @@ export const TokenizeSchema = z.object({
 export const OpenSchema = z.object({
   type: z.literal("open"),
   session: SessionId,
+  /** The API's id of the request (what the stage's receipt names). */
+  requestId: z.string().min(1).max(128),
   model: z.string().min(1),
   stage: z.number().int().nonnegative(),
   stages: z.number().int().positive(),
@@ -85,7 +89,7 @@ export const FeedSchema = z.object({
   pos0: z.number().int().nonnegative(),
   tokens: z.array(z.number().int().nonnegative()).min(1),
 });
-/** Free the session's KV cache; nothing more will come for it. */
+/** Free the session's KV cache; nothing more will come for it. The stage answers with its `receipt`. */
 export const CloseSchema = z.object({
   type: z.literal("close"),
   session: SessionId,
@@ -96,6 +100,11 @@ export const ErrorSchema = z.object({
   message: z.string(),
 });
 export const PongSchema = z.object({ type: z.literal("pong") });
+/** Cosign a checkpoint: `body` is a c2sp.org/tlog-witness add-checkpoint request body. */
+export const WitnessSchema = z.object({
+  type: z.literal("witness"),
+  body: z.string().max(64 * 1024),
+});
 
 export const CoordinatorMessageSchema = z.discriminatedUnion("type", [
   ChallengeSchema,
@@ -106,6 +115,7 @@ export const CoordinatorMessageSchema = z.discriminatedUnion("type", [
   CloseSchema,
   ErrorSchema,
   PongSchema,
+  WitnessSchema,
 ]);
 export type CoordinatorMessage = z.infer<typeof CoordinatorMessageSchema>;
 export type OpenMessage = z.infer<typeof OpenSchema>;
@@ -151,6 +161,29 @@ export const FailedSchema = z.object({
   code: StageFailureCodeSchema,
   message: z.string().max(1024),
 });
+/**
+ * The stage's signed receipt for a closed session (shared/ledger/receipt.ts). Checked by the
+ * coordinator, not by this schema: a bad receipt is logged against the node, not a protocol error.
+ */
+export const ReceiptSchema = z.object({
+  type: z.literal("receipt"),
+  session: SessionId,
+  receipt: z.unknown(),
+});
+/** A witness's cosignature of the checkpoint of `size`: one c2sp.org/tlog-cosignature line. */
+export const CosignedSchema = z.object({
+  type: z.literal("cosigned"),
+  size: z.number().int().nonnegative(),
+  line: z.string().min(1).max(1024),
+});
+/** A witness refused to cosign; on `conflict`, `latest` is the size it last cosigned. */
+export const WitnessRefusedSchema = z.object({
+  type: z.literal("witness_refused"),
+  size: z.number().int().nonnegative(),
+  code: z.enum(["conflict", "bad_request", "bad_signature", "bad_proof", "wrong_log", "rollback"]),
+  message: z.string().max(1024),
+  latest: z.number().int().nonnegative().optional(),
+});
 /** The agent is shutting down: plan nothing new on it. */
 export const DrainingSchema = z.object({ type: z.literal("draining") });
 export const PingSchema = z.object({ type: z.literal("ping") });
@@ -162,11 +195,17 @@ export const AgentMessageSchema = z.discriminatedUnion("type", [
   FailedSchema,
   DrainingSchema,
   PingSchema,
+  ReceiptSchema,
+  CosignedSchema,
+  WitnessRefusedSchema,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 export type HelloMessage = z.infer<typeof HelloSchema>;
 export type SampledMessage = z.infer<typeof SampledSchema>;
 export type FailedMessage = z.infer<typeof FailedSchema>;
+export type CosignedMessage = z.infer<typeof CosignedSchema>;
+export type WitnessRefusedMessage = z.infer<typeof WitnessRefusedSchema>;
+export type WitnessMessage = z.infer<typeof WitnessSchema>;
 
 /** Bytes the agent signs to prove it holds its node key: domain-separated from any other use. */
 export function authMessage(nonceHex: string): Uint8Array {

@@ -23,6 +23,10 @@ export interface LinkOptions {
   announce: Omit<HelloMessage, "type" | "protocol" | "nodeId" | "signature">;
   /** Work for this agent: tokenize, open, feed, close. */
   onRequest: (message: Extract<CoordinatorMessage, { type: "tokenize" | "open" | "feed" | "close" }>) => void;
+  /** Logged in; `ledger` is the coordinator's log, when it runs one. */
+  onWelcome?: (ledger: { origin: string; vkey: string } | undefined) => void;
+  /** A checkpoint to witness (a tlog-witness add-checkpoint body); the answer goes back on the link. */
+  onWitness?: (body: string) => void;
   /** A binary activation frame relayed from the previous stage. */
   onFrame: (bytes: ArrayBuffer) => void;
   /** Called when the socket drops: in-flight work for the old socket is void. */
@@ -127,6 +131,7 @@ export class CoordinatorLink {
         this.lastPongAt = Date.now();
         this.startHeartbeat(ws, message.heartbeatMs);
         this.opts.log(`connected to ${this.opts.url} as node ${message.nodeId.slice(0, 16)}…`);
+        this.opts.onWelcome?.(message.ledger);
         return;
       }
       case "pong":
@@ -137,6 +142,9 @@ export class CoordinatorLink {
       case "feed":
       case "close":
         if (this.ready) this.opts.onRequest(message);
+        return;
+      case "witness":
+        if (this.ready) this.opts.onWitness?.(message.body);
         return;
       case "error":
         this.opts.log(`coordinator error ${message.code}: ${message.message}`);

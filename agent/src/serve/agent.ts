@@ -7,6 +7,7 @@ import { CLIError } from "../cli/cli-error.ts";
 import { defaultConfigDir, loadOrCreateIdentity } from "../identity/node-key.ts";
 import { KernelError, Kernels } from "../kernels/engine.ts";
 import { kernelLibraryExists, kernelLibraryPath } from "../kernels/library-path.ts";
+import { Witness } from "../ledger/witness.ts";
 import { defaultCacheDir } from "../model/builtin.ts";
 import { resolveModel } from "../model/resolve-model.ts";
 import { CoordinatorLink } from "../net/coordinator-link.ts";
@@ -44,6 +45,8 @@ export interface AgentOptions {
   maxSessions: number;
   cacheDir: string | undefined;
   configDir: string | undefined;
+  /** The coordinator's log key to trust (else pinned on first sight). */
+  ledgerVkey: string | undefined;
   env: Record<string, string | undefined>;
   log: (line: string) => void;
 }
@@ -84,6 +87,7 @@ export class Agent {
     private readonly held: { layerBegin: number; layerEnd: number },
     private readonly identity: { secretKey: Uint8Array; nodeId: string },
     private readonly url: string,
+    private readonly witness: Witness,
   ) {
     this.server = new StageServer(
       model,
@@ -94,6 +98,7 @@ export class Agent {
         sendFrame: (b) => this.link?.sendFrame(b) ?? false,
       },
       (line) => this.log(line),
+      identity,
     );
   }
 
@@ -127,11 +132,19 @@ export class Agent {
       model.close();
       throw err;
     }
-    const identity = await loadOrCreateIdentity(opts.configDir ?? defaultConfigDir(opts.env));
+    const configDir = opts.configDir ?? defaultConfigDir(opts.env);
+    const identity = await loadOrCreateIdentity(configDir);
+    let witness: Witness;
+    try {
+      witness = await Witness.open(configDir, opts.coordinator, identity, opts.ledgerVkey, (line) => opts.log(line));
+    } catch (err) {
+      model.close();
+      throw new CLIError(`cannot set up the ledger witness: ${(err as Error).message}`, "bad_option", 2);
+    }
     opts.log(
       `model ${model.id} layers ${held.layerBegin}-${held.layerEnd - 1} of ${nLayer} (sha256 ${model.sha256.slice(0, 12)}…) from ${resolved.path}`,
     );
-    return new Agent(opts, model, held, identity, url);
+    return new Agent(opts, model, held, identity, url, witness);
   }
 
   log(line: string): void {
@@ -163,6 +176,8 @@ export class Agent {
         else if (m.type === "feed") this.server.feed(m);
         else this.server.close(m.session);
       },
+      onWelcome: (ledger) => this.witness.onAnnounced(ledger),
+      onWitness: (body) => this.link?.send(this.witness.handle(body)),
       onFrame: (bytes) => this.server.frame(bytes),
       // The coordinator abandons every session of a dropped socket; free their caches.
       onDisconnect: () => this.server.closeAll(),

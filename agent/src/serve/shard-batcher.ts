@@ -12,6 +12,8 @@ export interface BatchResult {
   hidden: Float32Array;
   /** Logits [nVocab] of the last row, when asked for. */
   logits: Float32Array | null;
+  /** Process CPU time (user + system, all threads) of the call, this request's share by rows, ms. */
+  cpuMs: number;
 }
 
 interface Pending {
@@ -95,6 +97,7 @@ export class ShardBatcher {
         pos[r] = p.pos0 + i;
       }
     }
+    const cpuBefore = process.cpuUsage();
     const out = this.shard.forward(this.pool, seq, pos, input);
     const wanting = batch.filter((p) => p.wantLogits);
     let logits: Float32Array | null = null;
@@ -109,13 +112,15 @@ export class ShardBatcher {
       }
       logits = this.model.logitsParallel(this.pool, last, wanting.length);
     }
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMsPerRow = (cpu.user + cpu.system) / 1000 / rows;
     let offset = 0;
     let k = 0;
     for (const p of batch) {
       const hidden = out.slice(offset * nEmbd, (offset + p.n) * nEmbd);
       offset += p.n;
       const mine = p.wantLogits && logits ? logits.slice(k * nVocab, ++k * nVocab) : null;
-      p.resolve({ hidden, logits: mine });
+      p.resolve({ hidden, logits: mine, cpuMs: cpuMsPerRow * p.n });
     }
   }
 }

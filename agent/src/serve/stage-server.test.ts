@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { publicKeyHex, randomSecretKey } from "../../../shared/crypto/ed25519.ts";
+import { checkReceipt, type SignedReceipt } from "../../../shared/ledger/receipt.ts";
 import { decodeFrame, encodeFrame, FLAG_FINAL } from "../../../shared/protocol/frame.ts";
 import type { AgentMessage, OpenMessage } from "../../../shared/protocol/messages.ts";
 import { Kernels } from "../kernels/engine.ts";
@@ -17,11 +19,14 @@ const frames: Uint8Array[] = [];
 const logs: string[] = [];
 const out = { send: (m: AgentMessage) => sent.push(m) > 0, sendFrame: (b: Uint8Array) => frames.push(b) > 0 };
 const params = { maxTokens: 3, temperature: 0, topP: 1, seed: 1, stop: [] };
+const secretKey = randomSecretKey();
+const identity = { nodeId: "", secretKey };
 
 function open(server: StageServer, session: number, stage: number, stages: number, layers: [number, number]): OpenMessage {
   const m: OpenMessage = {
     type: "open",
     session,
+    requestId: `chatcmpl-test-${session}`,
     model: model.id,
     stage,
     stages,
@@ -38,6 +43,7 @@ function open(server: StageServer, session: number, stage: number, stages: numbe
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
 beforeAll(async () => {
+  identity.nodeId = await publicKeyHex(secretKey);
   const path = await ensureBuiltinModel(mkdtempSync(join(tmpdir(), "aria-stage-")));
   model = await LoadedModel.load(Kernels.open(kernelLibraryPath(process.env.ARIA_KERNELS_LIB)), "aria-tiny-random", path, {
     threads: 2,
@@ -49,8 +55,8 @@ afterAll(() => model?.close());
 
 describe("StageServer", () => {
   test("a first stage sends frames; a last stage fed those frames chooses a token", async () => {
-    const first = new StageServer(model, { layerBegin: 0, layerEnd: 3 }, 4, out, (l) => logs.push(l));
-    const last = new StageServer(model, { layerBegin: 3, layerEnd: 6 }, 4, out, (l) => logs.push(l));
+    const first = new StageServer(model, { layerBegin: 0, layerEnd: 3 }, 4, out, (l) => logs.push(l), identity);
+    const last = new StageServer(model, { layerBegin: 3, layerEnd: 6 }, 4, out, (l) => logs.push(l), identity);
     open(first, 1, 0, 2, [0, 3]);
     open(last, 1, 1, 2, [3, 6]);
     first.feed({ type: "feed", session: 1, pos0: 0, tokens: [507, 72, 101, 108] });
@@ -65,8 +71,43 @@ describe("StageServer", () => {
     last.closeAll();
   });
 
+  test("closing a session sends a signed receipt whose chains link the stages", async () => {
+    const first = new StageServer(model, { layerBegin: 0, layerEnd: 3 }, 4, out, (l) => logs.push(l), identity);
+    const last = new StageServer(model, { layerBegin: 3, layerEnd: 6 }, 4, out, (l) => logs.push(l), identity);
+    open(first, 7, 0, 2, [0, 3]);
+    open(last, 7, 1, 2, [3, 6]);
+    frames.length = 0;
+    first.feed({ type: "feed", session: 7, pos0: 0, tokens: [507, 72, 101, 108] });
+    await settle();
+    last.frame(frames[0]!);
+    await settle();
+    const sampled = sent.at(-1);
+    if (sampled?.type !== "sampled") throw new Error("expected a sampled message");
+    first.feed({ type: "feed", session: 7, pos0: 4, tokens: [sampled.tokenId!] });
+    await settle();
+    last.frame(frames[1]!);
+    await settle();
+    first.close(7);
+    last.close(7);
+    await settle();
+    const receipts = sent.filter((m) => m.type === "receipt" && m.session === 7).map((m) => (m as { receipt: SignedReceipt }).receipt);
+    expect(receipts).toHaveLength(2);
+    const [a, b] = receipts as [SignedReceipt, SignedReceipt];
+    const expected = { requestId: "chatcmpl-test-7", node: identity.nodeId, modelSha256: model.sha256 };
+    expect(checkReceipt(a, { ...expected, layers: [0, 3] })).toBeNull();
+    expect(checkReceipt(b, { ...expected, layers: [3, 6] })).toBeNull();
+    expect(a.body).toMatchObject({ tokens: 5, frames_in: 2, frames_out: 2 });
+    expect(b.body).toMatchObject({ tokens: 5, frames_in: 2, frames_out: 2 });
+    // What the first stage sent is exactly what the last stage received.
+    expect(a.body.output_chain).toBe(b.body.input_chain);
+    // A changed field breaks the signature; another request id is named as such.
+    expect(checkReceipt({ ...a, body: { ...a.body, tokens: 6 } }, { ...expected, layers: [0, 3] })).toBe("bad_signature");
+    expect(checkReceipt(a, { ...expected, requestId: "chatcmpl-other", layers: [0, 3] })).toBe("wrong_request");
+    expect(checkReceipt(undefined, { ...expected, layers: [0, 3] })).toBe("missing");
+  });
+
   test("refusals: wrong model, range outside the held layers, frames from the wrong stage", async () => {
-    const server = new StageServer(model, { layerBegin: 0, layerEnd: 3 }, 1, out, (l) => logs.push(l));
+    const server = new StageServer(model, { layerBegin: 0, layerEnd: 3 }, 1, out, (l) => logs.push(l), identity);
     server.open({ ...open(server, 2, 0, 2, [0, 3]), session: 3, model: "other" });
     expect(sent.at(-1)).toMatchObject({ type: "failed", session: 3, code: "model_not_loaded" });
     open(server, 4, 0, 2, [2, 5]);
@@ -75,14 +116,16 @@ describe("StageServer", () => {
     expect(sent.at(-1)).toMatchObject({ type: "failed", session: 5, code: "busy" });
     server.frame(encodeFrame({ session: 2, fromStage: 3, flags: 0, pos0: 0, rows: 1, width: 256 }, new Float32Array(256)));
     await settle();
-    expect(sent.at(-1)).toMatchObject({ type: "failed", session: 2, code: "bad_frame" });
+    expect(sent.findLast((m) => m.type === "failed")).toMatchObject({ type: "failed", session: 2, code: "bad_frame" });
+    // A stage that gives up a session still signs for the work it did.
+    expect(sent.at(-1)).toMatchObject({ type: "receipt", session: 2 });
     server.frame(new Uint8Array([1, 2, 3]));
     expect(logs.at(-1)).toContain("dropping a bad frame");
     server.closeAll();
   });
 
   test("idle sessions are freed, and later messages for them are ignored", async () => {
-    const server = new StageServer(model, { layerBegin: 0, layerEnd: 6 }, 2, out, (l) => logs.push(l));
+    const server = new StageServer(model, { layerBegin: 0, layerEnd: 6 }, 2, out, (l) => logs.push(l), identity);
     open(server, 6, 0, 1, [0, 6]);
     expect(server.activeSessions).toBe(1);
     expect(server.sweepIdle(Date.now() + SESSION_IDLE_MS / 2)).toBe(0);

@@ -5,6 +5,8 @@
  * arrival order; steps of different sessions that arrive together run as one batched forward
  * call per shard (ShardBatcher), so concurrent requests share each weight read.
  */
+
+import { HashChain, type ReceiptBody, signReceipt } from "../../../shared/ledger/receipt.ts";
 import type { StageFailureCode } from "../../../shared/protocol/errors.ts";
 import { decodeFrame, encodeFrame, FLAG_FINAL } from "../../../shared/protocol/frame.ts";
 import type { AgentMessage, FeedMessage, OpenMessage, TokenizeMessage } from "../../../shared/protocol/messages.ts";
@@ -22,6 +24,9 @@ export interface StageOutput {
 
 interface StageSession {
   id: number;
+  requestId: string;
+  layerBegin: number;
+  layerEnd: number;
   stage: number;
   first: boolean;
   last: boolean;
@@ -30,10 +35,25 @@ interface StageSession {
   seq: number;
   chooser: TokenChooser | null;
   /** Work for this session, chained so it runs in arrival order. */
-  work: Promise<void>;
+  queue: Promise<void>;
   /** Last time the coordinator sent anything for this session (for the idle timeout). */
   lastActivity: number;
   closed: boolean;
+  /** What the receipt will say (docs/ledger.md, "Receipts"). */
+  work: ReceiptWork;
+}
+
+interface ReceiptWork {
+  tokens: number;
+  input: HashChain;
+  output: HashChain;
+  cpuMs: number;
+}
+
+/** Who this agent is, for signing receipts. */
+export interface StageIdentity {
+  nodeId: string;
+  secretKey: Uint8Array;
 }
 
 interface ShardRef {
@@ -62,6 +82,7 @@ export class StageServer {
     private readonly maxSessions: number,
     private readonly out: StageOutput,
     private readonly log: (line: string) => void,
+    private readonly identity: StageIdentity,
   ) {}
 
   get activeSessions(): number {
@@ -105,15 +126,19 @@ export class StageServer {
       );
       this.sessions.set(m.session, {
         id: m.session,
+        requestId: m.requestId,
+        layerBegin: m.layerBegin,
+        layerEnd: m.layerEnd,
         stage: m.stage,
         first: m.stage === 0,
         last,
         shard,
         seq,
         chooser: last ? new TokenChooser(this.model, { ...m.params, seed: m.params.seed }, m.history) : null,
-        work: Promise.resolve(),
+        queue: Promise.resolve(),
         lastActivity: Date.now(),
         closed: false,
+        work: { tokens: 0, input: new HashChain(), output: new HashChain(), cpuMs: 0 },
       });
     } catch (err) {
       this.fail(m.session, err);
@@ -123,6 +148,7 @@ export class StageServer {
   feed(m: FeedMessage): void {
     this.enqueue(m.session, async (s) => {
       if (!s.first) throw new StageError("bad_stage", "only the first stage takes tokens");
+      s.work.input.addTokens(m.pos0, m.tokens);
       for (let i = 0; i < m.tokens.length; i += PREFILL_CHUNK) {
         const chunk = m.tokens.slice(i, i + PREFILL_CHUNK);
         await this.run(s, this.model.native.embed(chunk), chunk.length, m.pos0 + i, i + PREFILL_CHUNK >= m.tokens.length);
@@ -144,21 +170,46 @@ export class StageServer {
         throw new StageError("bad_frame", `frame from stage ${frame.fromStage} reached stage ${s.stage}`);
       if (frame.width !== this.model.native.info.nEmbd)
         throw new StageError("bad_frame", `frame width ${frame.width}, model width ${this.model.native.info.nEmbd}`);
+      s.work.input.add(frame.pos0, frame.rows, f32Bytes(frame.data));
       await this.run(s, frame.data, frame.rows, frame.pos0, (frame.flags & FLAG_FINAL) !== 0);
     });
   }
 
-  close(session: number): void {
+  /**
+   * The coordinator is done with a session: free it once any step in flight has finished, then
+   * send its signed receipt (unless the connection is gone: `sendReceipt` false).
+   */
+  close(session: number, sendReceipt = true): void {
     const s = this.sessions.get(session);
     if (!s) return;
     s.closed = true;
     this.sessions.delete(session);
-    // Free the slot after any step in flight for it has finished.
-    void s.work.finally(() => s.shard.shard.closeSequence(s.seq));
+    void s.queue.finally(() => {
+      s.shard.shard.closeSequence(s.seq);
+      if (sendReceipt) this.out.send({ type: "receipt", session: s.id, receipt: this.receiptOf(s) });
+    });
   }
 
+  /** Free every session without receipts (the connection they belonged to is gone). */
   closeAll(): void {
-    for (const id of [...this.sessions.keys()]) this.close(id);
+    for (const id of [...this.sessions.keys()]) this.close(id, false);
+  }
+
+  private receiptOf(s: StageSession) {
+    const body: ReceiptBody = {
+      v: 1,
+      request_id: s.requestId,
+      node: this.identity.nodeId,
+      model_sha256: this.model.sha256,
+      layers: [s.layerBegin, s.layerEnd],
+      tokens: s.work.tokens,
+      frames_in: s.work.input.links,
+      frames_out: s.work.output.links,
+      input_chain: s.work.input.hex(),
+      output_chain: s.work.output.hex(),
+      cpu_ms: Math.round(s.work.cpuMs * 1000) / 1000,
+    };
+    return signReceipt(body, this.identity.secretKey);
   }
 
   /** Free sessions idle longer than SESSION_IDLE_MS; returns how many. Called periodically. */
@@ -167,7 +218,7 @@ export class StageServer {
     for (const s of [...this.sessions.values()]) {
       if (now - s.lastActivity > SESSION_IDLE_MS) {
         this.log(`session ${s.id}: idle for ${Math.round((now - s.lastActivity) / 1000)} s, freed`);
-        this.close(s.id);
+        this.close(s.id, false);
         freed++;
       }
     }
@@ -177,10 +228,13 @@ export class StageServer {
   /** This stage's layers on n rows; then the next hop: a frame onward, or (last stage) a choice. */
   private async run(s: StageSession, hidden: Float32Array, n: number, pos0: number, final: boolean): Promise<void> {
     const wantLogits = s.last && final;
-    const { hidden: out, logits } = await s.shard.batcher.run(s.seq, hidden, n, pos0, wantLogits);
+    const { hidden: out, logits, cpuMs } = await s.shard.batcher.run(s.seq, hidden, n, pos0, wantLogits);
+    s.work.tokens += n;
+    s.work.cpuMs += cpuMs;
     if (s.closed) return;
     if (!s.last) {
       const width = this.model.native.info.nEmbd;
+      s.work.output.add(pos0, n, f32Bytes(out));
       this.out.sendFrame(encodeFrame({ session: s.id, fromStage: s.stage, flags: final ? FLAG_FINAL : 0, pos0, rows: n, width }, out));
       return;
     }
@@ -188,6 +242,7 @@ export class StageServer {
     const chooser = s.chooser!;
     const index = chooser.count;
     const choice = chooser.choose(logits);
+    s.work.output.addTokens(index, [choice.tokenId ?? 0xffffffff]);
     this.out.send({ type: "sampled", session: s.id, index, tokenId: choice.tokenId, text: choice.text, finish: choice.finish });
   }
 
@@ -206,7 +261,7 @@ export class StageServer {
     const s = this.sessions.get(session);
     if (!s) return; // closed or never opened here (a stale message of an abandoned attempt)
     s.lastActivity = Date.now();
-    s.work = s.work.then(async () => {
+    s.queue = s.queue.then(async () => {
       if (s.closed) return;
       try {
         await task(s);
@@ -230,6 +285,11 @@ export class StageServer {
       this.log(`session ${session}: ${(err as Error).stack ?? err}`);
     this.out.send({ type: "failed", session, code, message: message.slice(0, 1024) });
   }
+}
+
+/** The bytes of f32 rows as they are in memory (little-endian on every supported CPU). */
+function f32Bytes(rows: Float32Array): Uint8Array {
+  return new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength);
 }
 
 class StageError extends Error {

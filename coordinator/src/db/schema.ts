@@ -3,7 +3,7 @@
  * (`npm run db:generate` writes coordinator/migrations; never edit those by hand).
  * Times are Unix epoch milliseconds.
  */
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** Agents that have proven possession of their ed25519 key at least once. */
 export const nodes = sqliteTable("nodes", {
@@ -23,8 +23,8 @@ export const models = sqliteTable("models", {
 });
 
 /**
- * One row per completed request: content hashes and counts, never prompt or output text.
- * `seq` is the append order that the verifiable log will be built over.
+ * The table from before the verifiable log: one row per completed request (hashes and counts).
+ * Kept as it was; nothing writes it any more, and it is not part of the log.
  */
 export const ledger = sqliteTable(
   "ledger",
@@ -44,3 +44,69 @@ export const ledger = sqliteTable(
   },
   (t) => [index("ledger_model_created").on(t.modelId, t.createdAt)],
 );
+
+// ── the verifiable log (docs/ledger.md) ──────────────────────────────────────────────────────
+
+/** Completed entries waiting for the sequencer: durable before the client hears "done". */
+export const logPending = sqliteTable("log_pending", {
+  /** The entry key (an inference entry's request id): logging twice is impossible. */
+  key: text("key").primaryKey(),
+  /** The entry's exact canonical bytes (UTF-8 JSON). */
+  entry: text("entry").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Sequenced entries: index → exact bytes. Indices are dense from 0. */
+export const logEntries = sqliteTable(
+  "log_entries",
+  {
+    idx: integer("idx").primaryKey(),
+    key: text("key").notNull().unique(),
+    type: text("type").notNull(),
+    entry: text("entry").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("log_entries_created").on(t.createdAt)],
+);
+
+/** Every complete subtree's hash: level 0 are leaf hashes; (level, idx) covers leaves idx·2^level … */
+export const logNodes = sqliteTable(
+  "log_nodes",
+  {
+    level: integer("level").notNull(),
+    idx: integer("idx").notNull(),
+    /** SHA-256, lowercase hex. */
+    hash: text("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.level, t.idx] })],
+);
+
+/** Every checkpoint the log signed. */
+export const logCheckpoints = sqliteTable("log_checkpoints", {
+  size: integer("size").primaryKey(),
+  /** Root hash, lowercase hex. */
+  root: text("root").notNull(),
+  /** The signed note: checkpoint text, blank line, the log's signature line. */
+  note: text("note").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Witness cosignatures collected per checkpoint. */
+export const logCosignatures = sqliteTable(
+  "log_cosignatures",
+  {
+    size: integer("size").notNull(),
+    nodeId: text("node_id").notNull(),
+    /** The full signature line, as it goes into the served note. */
+    line: text("line").notNull(),
+    timestamp: integer("timestamp").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.size, t.nodeId] })],
+);
+
+/** What each witness last cosigned (the `old` size of its next request). */
+export const witnesses = sqliteTable("witnesses", {
+  nodeId: text("node_id").primaryKey(),
+  size: integer("size").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

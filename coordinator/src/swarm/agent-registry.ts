@@ -34,7 +34,7 @@ export interface ServedModel {
 }
 
 /** An offer with what the Swarm needs to use it. */
-export type LiveOffer = Offer & { ws: WebSocket; nLayers: number; nCtx: number };
+export type LiveOffer = Offer & { ws: WebSocket; nLayers: number; nCtx: number; sha256: string };
 
 export type LoginAnswer =
   | { ok: true; attachment: ReadyAttachment; displaced: WebSocket[] }
@@ -139,7 +139,13 @@ export class AgentRegistry {
     const out: LiveOffer[] = [];
     for (const { ws, attachment, shard } of this.readyShards()) {
       if (shard.id !== model || attachment.draining) continue;
-      out.push({ ...this.offerOf(attachment, shard.layerBegin, shard.layerEnd), ws, nLayers: shard.nLayers, nCtx: shard.nCtx });
+      out.push({
+        ...this.offerOf(attachment, shard.layerBegin, shard.layerEnd),
+        ws,
+        nLayers: shard.nLayers,
+        nCtx: shard.nCtx,
+        sha256: shard.sha256,
+      });
     }
     return out;
   }

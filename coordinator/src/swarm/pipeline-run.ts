@@ -28,6 +28,8 @@ export const MAX_FAILOVERS = 3;
 /** A stage of the current attempt, with its socket and timing. */
 export interface StageRef extends PlannedStage {
   ws: WebSocket;
+  /** The model file hash this node announced (its receipt must name the same). */
+  sha256: string;
   /** When this stage last got work, and last produced output (for timing and stall blame). */
   lastInputAt: number;
   lastOutputAt: number;
@@ -40,6 +42,20 @@ export interface Attempt {
   lastProgressAt: number;
 }
 
+/** A chain attempt as the ledger records it: its stages and the receipts they sent when closed. */
+export interface AttemptRecord {
+  session: number;
+  stages: { nodeId: string; layerBegin: number; layerEnd: number; sha256: string }[];
+  /** Receipts by stage index, as received (checked when the entry is built). */
+  receipts: Map<number, unknown>;
+  /** Whether its stages were opened (an attempt lost while tokenizing never was: no receipts). */
+  opened: boolean;
+  closedAt: number | null;
+}
+
+/** How long after closing a chain its stages' receipts are waited for. */
+export const RECEIPT_WAIT_MS = 2_000;
+
 /** What a run needs from the Swarm. */
 export interface RunHost {
   /** Plan a chain for the model avoiding `excluded`; null when no chain has a free slot. */
@@ -47,11 +63,12 @@ export interface RunHost {
     model: string,
     nLayers: number,
     excluded: ReadonlySet<string>,
-  ): { nodeId: string; ws: WebSocket; layerBegin: number; layerEnd: number }[] | null;
+  ): { nodeId: string; ws: WebSocket; layerBegin: number; layerEnd: number; sha256: string }[] | null;
   /** Whether any chain could serve the model at all (ignoring capacity). */
   covered(model: string, nLayers: number, excluded: ReadonlySet<string>): boolean;
   /** A new session id for an attempt of this run; routes its messages here until ended. */
   beginSession(run: PipelineRun, chain: readonly StageRef[]): number;
+  /** The attempt is closed: no more work for it; only its receipts are still routed here. */
   endSession(session: number, chain: readonly StageRef[]): void;
   /** Resolves when some request finishes or after `ms`, whichever is first. */
   capacityFreed(ms: number): Promise<void>;
@@ -87,8 +104,8 @@ export class PipelineRun {
   /** Prompt token ids (from the first stage's `tokenized`), then each sampled id. */
   prompt: number[] | null = null;
   readonly generated: number[] = [];
-  /** Every chain this run used, in order (failovers included), for the ledger. */
-  readonly chains: { nodeId: string; layerBegin: number; layerEnd: number }[][] = [];
+  /** Every chain this run used, in order (failovers included), with their receipts, for the ledger. */
+  readonly attempts: AttemptRecord[] = [];
   attempt: Attempt | null = null;
   readonly events: ReadableStream<Uint8Array>;
   done = false;
@@ -100,6 +117,8 @@ export class PipelineRun {
   private readonly excluded = new Set<string>();
   /** Set while tokenizing: settles when the prompt's ids arrive or the tokenizing stage is lost. */
   private tokenized: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  /** Wakes complete() when a receipt arrives. */
+  private receiptArrived: (() => void) | null = null;
 
   constructor(
     private readonly host: RunHost,
@@ -156,6 +175,16 @@ export class PipelineRun {
     if (m.tokenId === null) return this.failover(last.nodeId, "the last stage ended without a finish reason");
     const pos0 = this.prompt!.length + this.generated.length - 1;
     this.send(attempt.chain[0]!, { type: "feed", session: attempt.session, pos0, tokens: [m.tokenId] }, true);
+  }
+
+  /** A stage's receipt for one of this run's attempts (sent when the attempt was closed). */
+  onReceipt(nodeId: string, session: number, receipt: unknown): void {
+    const attempt = this.attempts.find((a) => a.session === session);
+    if (!attempt) return;
+    attempt.stages.forEach((s, i) => {
+      if (s.nodeId === nodeId && !attempt.receipts.has(i)) attempt.receipts.set(i, receipt);
+    });
+    this.receiptArrived?.();
   }
 
   async onFailed(nodeId: string, m: FailedMessage): Promise<void> {
@@ -235,6 +264,8 @@ export class PipelineRun {
   private startAttempt(): void {
     const attempt = this.attempt;
     if (!attempt || this.done) return;
+    const record = this.attempts.find((a) => a.session === attempt.session);
+    if (record) record.opened = true;
     attempt.chain.forEach((stage, i) => {
       this.send(stage, {
         type: "open",
@@ -244,6 +275,7 @@ export class PipelineRun {
         stages: attempt.chain.length,
         layerBegin: stage.layerBegin,
         layerEnd: stage.layerEnd,
+        requestId: this.requestId,
         nCtx: this.prompt!.length + this.budget,
         params: { ...this.params, maxTokens: this.budget },
         history: this.generated,
@@ -255,6 +287,8 @@ export class PipelineRun {
   /** Ledger first, then the client's final event: a completion is only reported once recorded. */
   private async complete(finishReason: "stop" | "length"): Promise<void> {
     this.closeAttempt();
+    await this.receiptsIn();
+    if (this.done) return; // the client went away meanwhile: nothing is logged
     try {
       await this.host.recordCompletion(this, finishReason);
     } catch (err) {
@@ -263,6 +297,26 @@ export class PipelineRun {
     }
     this.emit({ type: "done", finishReason, promptTokens: this.prompt!.length, completionTokens: this.generated.length });
     this.finish();
+  }
+
+  /** Wait until every closed attempt's stages have sent receipts, or until each attempt's wait is over. */
+  private async receiptsIn(): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      const waiting = this.attempts.filter(
+        (a) => a.opened && a.closedAt !== null && a.receipts.size < a.stages.length && now < a.closedAt + RECEIPT_WAIT_MS,
+      );
+      if (waiting.length === 0) return;
+      const until = Math.min(...waiting.map((a) => a.closedAt! + RECEIPT_WAIT_MS));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, until - now);
+        this.receiptArrived = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.receiptArrived = null;
+    }
   }
 
   /** Abandon the current attempt (blaming `nodeId`) and continue on a new chain, replaying. */
@@ -307,7 +361,13 @@ export class PipelineRun {
     const chain: StageRef[] = plan.map((p) => ({ ...p, lastInputAt: 0, lastOutputAt: 0 }));
     const attempt: Attempt = { session: this.host.beginSession(this, chain), chain, lastProgressAt: Date.now() };
     this.attempt = attempt;
-    this.chains.push(chain.map(({ nodeId, layerBegin, layerEnd }) => ({ nodeId, layerBegin, layerEnd })));
+    this.attempts.push({
+      session: attempt.session,
+      stages: chain.map(({ nodeId, layerBegin, layerEnd, sha256 }) => ({ nodeId, layerBegin, layerEnd, sha256 })),
+      receipts: new Map(),
+      opened: false,
+      closedAt: null,
+    });
     return attempt;
   }
 
@@ -315,6 +375,8 @@ export class PipelineRun {
     const attempt = this.attempt;
     if (!attempt) return;
     this.attempt = null;
+    const record = this.attempts.find((a) => a.session === attempt.session);
+    if (record) record.closedAt = Date.now();
     this.host.endSession(attempt.session, attempt.chain);
     for (const stage of attempt.chain) this.send(stage, { type: "close", session: attempt.session });
   }

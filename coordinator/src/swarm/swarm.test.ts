@@ -1,6 +1,11 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import { sha256OfTokens } from "../../../shared/crypto/hash.ts";
+import { decodeBase64 } from "../../../shared/ledger/base64.ts";
+import { openCheckpoint } from "../../../shared/ledger/checkpoint.ts";
+import { leafHash } from "../../../shared/ledger/hash.ts";
+import { signReceipt } from "../../../shared/ledger/receipt.ts";
+import { verifyInclusion } from "../../../shared/ledger/tree-math.ts";
 import { encodeFrame, FLAG_FINAL } from "../../../shared/protocol/frame.ts";
 import { ScriptedAgent } from "../../test/scripted-agent.ts";
 
@@ -13,6 +18,26 @@ function chat(body: unknown) {
 async function listModels(): Promise<string[]> {
   const res = await SELF.fetch("http://coordinator.test/v1/models", { headers: auth });
   return ((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id);
+}
+
+interface LoggedEntry {
+  index: number;
+  entry: Record<string, unknown> & { stages: Record<string, unknown>[] };
+  entry_bytes: string;
+  leaf_hash: string;
+  checkpoint: { size: number; root_hash: string; note: string };
+  inclusion_proof: string[];
+}
+
+/** The log's entry for a request id, once it is in a signed checkpoint (sequencing takes up to ~1 s). */
+async function loggedEntry(requestId: string): Promise<LoggedEntry> {
+  for (let i = 0; i < 100; i++) {
+    const res = await SELF.fetch(`http://coordinator.test/ledger/request/${requestId}`);
+    if (res.status === 200) return (await res.json()) as LoggedEntry;
+    await res.body?.cancel();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`request ${requestId} never appeared in the log`);
 }
 
 /** Play a one-stage agent through tokenize → open → feed for a prompt of `prompt` ids. */
@@ -65,9 +90,9 @@ describe("agent login", () => {
 });
 
 describe("one stage", () => {
-  test("tokens stream through; the ledger gets one row with hashes and counts only", async () => {
+  test("tokens stream through; the log gets one entry with hashes, counts and the receipt, never text", async () => {
     const agent = await ScriptedAgent.connect();
-    const { nodeId } = await agent.login("relay-model", { nCtx: 64 });
+    const { nodeId, secretKey } = await agent.login("relay-model", { nCtx: 64 });
     const pending = chat({
       model: "relay-model",
       messages: [{ role: "user", content: "secret prompt text" }],
@@ -95,23 +120,50 @@ describe("one stage", () => {
     expect(await agent.expect("feed")).toMatchObject({ pos0: 4, tokens: [12] });
     agent.send({ type: "sampled", session: open.session, index: 2, tokenId: null, text: "!", finish: "stop" });
     expect(await agent.expect("close")).toEqual({ type: "close", session: open.session });
+    const receiptBody = {
+      v: 1 as const,
+      request_id: open.requestId,
+      node: nodeId,
+      model_sha256: "ab".repeat(32),
+      layers: [0, 4] as [number, number],
+      tokens: 5,
+      frames_in: 3,
+      frames_out: 3,
+      input_chain: "01".repeat(32),
+      output_chain: "02".repeat(32),
+      cpu_ms: 1.5,
+    };
+    agent.send({ type: "receipt", session: open.session, receipt: signReceipt(receiptBody, secretKey) });
     const res = await pending;
     expect(res.status).toBe(200);
     const body = (await res.json()) as { id: string; choices: { message: { content: string }; finish_reason: string }[]; usage: unknown };
     expect(body.choices[0]?.message.content).toBe("Hello!");
     expect(body.choices[0]?.finish_reason).toBe("stop");
     expect(body.usage).toEqual({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });
-    const row = await env.DB.prepare("select * from ledger where request_id = ?").bind(body.id).first();
-    expect(row).toMatchObject({
-      model_id: "relay-model",
-      node_ids: JSON.stringify([nodeId]),
+    expect(open.requestId).toBe(body.id);
+    const logged = await loggedEntry(body.id);
+    expect(logged.entry).toMatchObject({
+      type: "inference",
+      request_id: body.id,
+      model: { id: "relay-model", sha256: "ab".repeat(32) },
+      stages: [{ attempt: 0, stage: 0, node: nodeId, layers: [0, 4], receipt: { body: receiptBody } }],
       prompt_tokens: 3,
       completion_tokens: 2,
       finish_reason: "stop",
       prompt_sha256: await sha256OfTokens([1, 2, 3]),
       output_sha256: await sha256OfTokens([11, 12]),
     });
-    expect(JSON.stringify(row)).not.toContain("secret prompt");
+    expect(logged.entry_bytes).not.toContain(btoa("secret"));
+    expect(atob(logged.entry_bytes)).not.toContain("secret prompt");
+    // The inclusion proof holds against the signed checkpoint, and the checkpoint's signature against the log key.
+    const vkey = (await (await SELF.fetch("http://coordinator.test/ledger/vkey")).text()).trim();
+    const opened = openCheckpoint(logged.checkpoint.note, vkey);
+    expect(opened?.checkpoint.size).toBe(logged.checkpoint.size);
+    const leaf = leafHash(decodeBase64(logged.entry_bytes)!);
+    const proof = logged.inclusion_proof.map((h) => decodeBase64(h)!);
+    expect(verifyInclusion(leaf, logged.index, opened!.checkpoint.size, proof, opened!.checkpoint.rootHash)).toBe(true);
+    const count = await env.DB.prepare("select count(*) as n from log_entries where key = ?").bind(body.id).first();
+    expect(count).toEqual({ n: 1 });
     agent.ws.close();
   });
 
@@ -163,7 +215,7 @@ describe("one stage", () => {
     agent.ws.close();
   });
 
-  test("the only agent disconnecting mid-request gives an error event and no ledger row", async () => {
+  test("the only agent disconnecting mid-request gives an error event and nothing logged", async () => {
     const agent = await ScriptedAgent.connect();
     await agent.login("drop-model");
     const pending = chat({ model: "drop-model", messages: [{ role: "user", content: "hi" }] });
@@ -175,7 +227,10 @@ describe("one stage", () => {
     expect(res.status).toBe(503);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("no_route");
-    const rows = await env.DB.prepare("select count(*) as n from ledger where model_id = 'drop-model'").first();
+    await new Promise((r) => setTimeout(r, 1_500));
+    const rows = await env.DB.prepare(
+      "select (select count(*) from log_entries where entry like '%drop-model%') + (select count(*) from log_pending where entry like '%drop-model%') as n",
+    ).first();
     expect(rows).toEqual({ n: 0 });
   });
 
@@ -216,9 +271,14 @@ describe("pipelines", () => {
     expect(relayed).toEqual(frame);
     last.send({ type: "sampled", session: open0.session, index: 0, tokenId: 7, text: "z", finish: "length" });
     const res = await pending;
-    expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe("z");
-    const row = await env.DB.prepare("select node_ids from ledger where model_id = 'pipe-model'").first();
-    expect(row).toEqual({ node_ids: JSON.stringify([firstId, lastId]) });
+    const body = (await res.json()) as { id: string; choices: { message: { content: string } }[] };
+    expect(body.choices[0]?.message.content).toBe("z");
+    // Neither stage sent a receipt: each is logged against its node.
+    const logged = await loggedEntry(body.id);
+    expect(logged.entry.stages).toEqual([
+      { attempt: 0, stage: 0, node: firstId, layers: [0, 2], receipt: null, receipt_problem: "missing" },
+      { attempt: 0, stage: 1, node: lastId, layers: [2, 4], receipt: null, receipt_problem: "missing" },
+    ]);
     first.ws.close();
     last.ws.close();
   });

@@ -10,7 +10,6 @@
  * - A socket's attachment says whether it has logged in (agent-socket.ts).
  */
 import { DurableObject } from "cloudflare:workers";
-import { sha256OfTokens } from "../../../shared/crypto/hash.ts";
 import { toHex } from "../../../shared/crypto/hex.ts";
 import type { ProtocolErrorCode } from "../../../shared/protocol/errors.ts";
 import { peekFrameHeader } from "../../../shared/protocol/frame.ts";
@@ -22,7 +21,12 @@ import {
   PROTOCOL_VERSION,
   parseFrame,
 } from "../../../shared/protocol/messages.ts";
-import { appendLedger, isKnownModel, openDb } from "../db/records.ts";
+import { isKnownModel, openDb } from "../db/records.ts";
+import { inferenceEntriesOf } from "../ledger/inference-entry.ts";
+import { type LogKey, loadLogKey } from "../ledger/log-key.ts";
+import { LogStore } from "../ledger/log-store.ts";
+import { Sequencer } from "../ledger/sequencer.ts";
+import { Witnessing } from "../ledger/witnessing.ts";
 import type { ChatJob } from "../openai/chat-request.ts";
 import { AgentRegistry, HEARTBEAT_MS, type ServedModel } from "./agent-registry.ts";
 import { attachmentOf, closeQuietly, type SocketAttachment, sendQuietly } from "./agent-socket.ts";
@@ -43,7 +47,12 @@ export class Swarm extends DurableObject<Env> {
   private nextSession = 1;
   /** Runs waiting for capacity; woken whenever a run finishes. */
   private capacityWaiters: (() => void)[] = [];
+  /** Session id → run, for every attempt of an open run (receipts arrive after an attempt closes). */
+  private readonly receiptRoutes = new Map<number, PipelineRun>();
   private readonly host: RunHost;
+  private readonly logKey: LogKey | null;
+  private readonly sequencer: Sequencer;
+  private readonly witnessing: Witnessing;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -51,6 +60,19 @@ export class Swarm extends DurableObject<Env> {
     this.registry = new AgentRegistry(ctx, this.db);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
     this.host = this.runHost();
+    this.logKey = loadLogKey(env.ARIA_LEDGER_KEY);
+    const store = new LogStore(env.DB);
+    this.sequencer = new Sequencer(store, this.logKey, () => this.witnessAll());
+    this.witnessing = new Witnessing(
+      store,
+      () => this.sequencer.checkpoint(),
+      (nodeId, message) => {
+        for (const { ws, attachment } of this.registry.readySockets()) {
+          if (attachment.nodeId === nodeId) return sendQuietly(ws, JSON.stringify(message));
+        }
+        return false;
+      },
+    );
   }
 
   // ── agent sockets ──────────────────────────────────────────────────────────────────────────
@@ -97,10 +119,18 @@ export class Swarm extends DurableObject<Env> {
         closeQuietly(other, 1000, "replaced by a newer connection");
         await this.nodeLost(answer.attachment.nodeId, "agent reconnected");
       }
+      const ledger = this.logKey ? { origin: this.logKey.name, vkey: this.logKey.vkey } : undefined;
       sendQuietly(
         ws,
-        JSON.stringify({ type: "welcome", nodeId: answer.attachment.nodeId, heartbeatMs: HEARTBEAT_MS } satisfies CoordinatorMessage),
+        JSON.stringify({
+          type: "welcome",
+          nodeId: answer.attachment.nodeId,
+          heartbeatMs: HEARTBEAT_MS,
+          ledger,
+        } satisfies CoordinatorMessage),
       );
+      this.witnessing.forget(answer.attachment.nodeId);
+      void this.witnessing.ask(answer.attachment.nodeId).catch((err) => console.error("ledger: asking a witness failed", err));
       return;
     }
     switch (message.type) {
@@ -117,6 +147,12 @@ export class Swarm extends DurableObject<Env> {
         return this.sessions.get(message.session)?.onSampled(attachment.nodeId, message);
       case "failed":
         return this.sessions.get(message.session)?.onFailed(attachment.nodeId, message);
+      case "receipt":
+        return this.receiptRoutes.get(message.session)?.onReceipt(attachment.nodeId, message.session, message.receipt);
+      case "cosigned":
+        return this.witnessing.onCosigned(attachment.nodeId, message);
+      case "witness_refused":
+        return this.witnessing.onRefused(attachment.nodeId, message);
     }
   }
 
@@ -139,6 +175,7 @@ export class Swarm extends DurableObject<Env> {
       await this.socketLost(ws, "agent stopped sending heartbeats");
     }
     for (const run of [...this.runs.values()]) await run.checkStall(now);
+    this.sequencer.kick();
     await this.ensureAlarm();
   }
 
@@ -146,6 +183,13 @@ export class Swarm extends DurableObject<Env> {
 
   async listModels(): Promise<ServedModel[]> {
     return this.registry.listModels();
+  }
+
+  /** The latest checkpoint (signing the empty tree for a new log); null when no log key is set. */
+  async ledgerCheckpoint(): Promise<{ size: number } | null> {
+    this.sequencer.kick();
+    const checkpoint = await this.sequencer.checkpoint();
+    return checkpoint ? { size: checkpoint.size } : null;
   }
 
   async coverage(model: string): Promise<{ model: string; nLayers: number | null; replicas: number[] }> {
@@ -196,8 +240,8 @@ export class Swarm extends DurableObject<Env> {
         const offers = this.registry.offersFor(model).filter((o) => !excluded.has(o.nodeId));
         const plan = planChain(offers, nLayers);
         if (!plan) return null;
-        const sockets = new Map(offers.map((o) => [o.nodeId, o.ws]));
-        return plan.map((p) => ({ ...p, ws: sockets.get(p.nodeId)! }));
+        const byNode = new Map(offers.map((o) => [o.nodeId, o]));
+        return plan.map((p) => ({ ...p, ws: byNode.get(p.nodeId)!.ws, sha256: byNode.get(p.nodeId)!.sha256 }));
       },
       covered: (model, nLayers, excluded) => {
         const offers = this.registry.offersFor(model).filter((o) => !excluded.has(o.nodeId));
@@ -206,6 +250,7 @@ export class Swarm extends DurableObject<Env> {
       beginSession: (run, chain) => {
         const session = this.nextSession++ >>> 0;
         this.sessions.set(session, run);
+        this.receiptRoutes.set(session, run);
         this.registry.claim(chain.map((s) => s.nodeId));
         return session;
       },
@@ -223,25 +268,20 @@ export class Swarm extends DurableObject<Env> {
         }),
       recordStageTime: (nodeId, ms) => this.registry.recordStageTime(nodeId, ms),
       recordCompletion: async (run, finishReason) => {
-        const last = run.chains[run.chains.length - 1] ?? [];
-        await appendLedger(this.db, {
-          requestId: run.requestId,
-          modelId: run.model,
-          nodeIds: JSON.stringify(last.map((s) => s.nodeId)),
-          promptSha256: await sha256OfTokens(run.prompt!),
-          outputSha256: await sha256OfTokens(run.generated),
-          promptTokens: run.prompt!.length,
-          completionTokens: run.generated.length,
-          finishReason,
-          latencyMs: Date.now() - run.startedAt,
-          createdAt: Date.now(),
-        });
+        await this.sequencer.submit(await inferenceEntriesOf(run, finishReason, Date.now()));
       },
       finished: (run) => {
         this.runs.delete(run.requestId);
+        for (const a of run.attempts) this.receiptRoutes.delete(a.session);
         for (const wake of this.capacityWaiters.splice(0)) wake();
       },
     };
+  }
+
+  /** A new checkpoint: ask every logged-in agent to witness it. */
+  private witnessAll(): void {
+    const nodes = [...this.registry.readySockets()].map((s) => s.attachment.nodeId);
+    void this.witnessing.askAll(nodes).catch((err) => console.error("ledger: asking witnesses failed", err));
   }
 
   /** A socket is gone: every run using its node fails over. */

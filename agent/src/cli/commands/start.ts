@@ -14,6 +14,7 @@ export async function run(args: string[]): Promise<void> {
     "max-sessions": { type: "string" },
     "cache-dir": { type: "string" },
     "config-dir": { type: "string" },
+    "ledger-vkey": { type: "string" },
   });
   if (!opts.coordinator) throw new CLIError("--coordinator <url> is required", "bad_option", 2);
   if (!opts.model) throw new CLIError("--model <path|id> is required (the built-in model is aria-tiny-random)", "bad_option", 2);
@@ -26,6 +27,7 @@ export async function run(args: string[]): Promise<void> {
     maxSessions: positiveInt(opts["max-sessions"], "max-sessions", 4),
     cacheDir: opts["cache-dir"],
     configDir: opts["config-dir"],
+    ledgerVkey: opts["ledger-vkey"],
     env: process.env,
     log: (line) => console.error(`[aria-agent] ${line}`),
   });
