@@ -4,7 +4,7 @@ export const ROOT: string;
 export function freePort(): Promise<number>;
 export function waitFor<T>(
   what: string,
-  check: () => Promise<T> | T,
+  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
   opts?: { timeoutMs?: number; intervalMs?: number; process?: ChildProcess },
 ): Promise<T>;
 export function stopGroup(child: ChildProcess | undefined, graceMs?: number): Promise<void>;

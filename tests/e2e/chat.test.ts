@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { makeLedgerKey } from "../../scripts/ledger-key.mjs";
 import { freePort, ROOT, startAgent, startCoordinator, stopGroup, waitFor, waitForModel } from "../../scripts/local-network.mjs";
 import { type ExpectedCompletion, expectedGreedyCompletion } from "../support/expected-output.ts";
 
@@ -28,21 +29,34 @@ let expected: ExpectedCompletion;
 const logs: string[] = [];
 const collect = (line: string) => logs.push(line);
 
-function ledgerRows(): Record<string, unknown>[] {
+const ledgerKey = makeLedgerKey("aria.e2e/chat");
+
+/** The sequenced log entries, parsed, in log order. */
+function logEntries(): Record<string, unknown>[] {
   const result = spawnSync(
     join(ROOT, "node_modules", ".bin", "wrangler"),
-    ["d1", "execute", "aria", "--local", "--persist-to", join(dir, "wrangler"), "--json", "--command", "SELECT * FROM ledger ORDER BY seq"],
+    [
+      "d1",
+      "execute",
+      "aria",
+      "--local",
+      "--persist-to",
+      join(dir, "wrangler"),
+      "--json",
+      "--command",
+      "SELECT entry FROM log_entries ORDER BY idx",
+    ],
     { cwd: ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" } },
   );
   if (result.status !== 0) throw new Error(`wrangler d1 execute failed: ${result.stderr}`);
-  return JSON.parse(result.stdout)[0].results;
+  return (JSON.parse(result.stdout)[0].results as { entry: string }[]).map((r) => JSON.parse(r.entry));
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "aria-e2e-"));
   port = await freePort();
   apiKey = `test-${randomBytes(8).toString("hex")}`;
-  coordinator = await startCoordinator({ port, persistDir: join(dir, "wrangler"), apiKey, onLine: collect });
+  coordinator = await startCoordinator({ port, persistDir: join(dir, "wrangler"), apiKey, ledgerKey: ledgerKey.skey, onLine: collect });
   agent = startAgent({
     coordinator: coordinator.url,
     model: MODEL,
@@ -138,15 +152,21 @@ describe("one agent serving the built-in model", () => {
     expect(await malformed.json()).toMatchObject({ error: { type: "invalid_request_error", code: "invalid_json" } });
   });
 
-  test("each completed request left one ledger row with hashes and counts, no text", () => {
-    const rows = ledgerRows();
-    // greedy, stream, two seeded, one with stop: five completed requests.
+  test("each completed request left one log entry with hashes, counts and a signed receipt, no text", async () => {
+    // greedy, stream, two seeded, one with stop: five completed requests (sequenced within about a second).
+    const rows = await waitFor("five sequenced entries", () => {
+      const entries = logEntries();
+      return entries.length >= 5 ? entries : null;
+    });
     expect(rows).toHaveLength(5);
     for (const row of rows) {
-      expect(row).toMatchObject({ model_id: MODEL, prompt_tokens: expected.promptTokens });
+      expect(row).toMatchObject({ type: "inference", model: { id: MODEL }, prompt_tokens: expected.promptTokens });
       expect(row.prompt_sha256).toMatch(/^[0-9a-f]{64}$/);
-      expect(JSON.parse(row.node_ids as string)).toHaveLength(1);
+      expect(row.stages).toEqual([
+        expect.objectContaining({ attempt: 0, stage: 0, receipt: expect.objectContaining({ signature: expect.any(String) }) }),
+      ]);
     }
+    expect(new Set(rows.map((r) => r.request_id)).size).toBe(5);
     expect(rows[0]?.completion_tokens).toBe(expected.completionTokens);
     expect(rows[0]?.output_sha256).toBe(rows[1]?.output_sha256);
     expect(JSON.stringify(rows)).not.toContain("ternary");
@@ -154,7 +174,7 @@ describe("one agent serving the built-in model", () => {
 
   test("the agent reconnects by itself when the coordinator restarts", async () => {
     await stopGroup(coordinator.child);
-    coordinator = await startCoordinator({ port, persistDir: join(dir, "wrangler"), apiKey, onLine: collect });
+    coordinator = await startCoordinator({ port, persistDir: join(dir, "wrangler"), apiKey, ledgerKey: ledgerKey.skey, onLine: collect });
     await waitForModel(coordinator.url, apiKey, MODEL, { timeoutMs: 45_000, process: agent });
     const res = await client.chat.completions.create({ model: MODEL, messages: MESSAGES, max_tokens: MAX_TOKENS, temperature: 0 });
     expect(res.choices[0]?.message.content).toBe(expected.content);

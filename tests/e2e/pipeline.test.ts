@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { makeLedgerKey } from "../../scripts/ledger-key.mjs";
 import { freePort, signalGroup, startAgent, startCoordinator, stopGroup, waitFor, waitForModel } from "../../scripts/local-network.mjs";
 import { singleMachineChat } from "../support/single-machine.ts";
 
@@ -62,7 +63,12 @@ async function stopAgents() {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "aria-pipeline-"));
   apiKey = `test-${randomBytes(8).toString("hex")}`;
-  coordinator = await startCoordinator({ port: await freePort(), persistDir: join(dir, "wrangler"), apiKey });
+  coordinator = await startCoordinator({
+    port: await freePort(),
+    persistDir: join(dir, "wrangler"),
+    apiKey,
+    ledgerKey: makeLedgerKey("aria.e2e/pipeline").skey,
+  });
   client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey, maxRetries: 0 });
   modelPath = join(dir, "cache", "models", `${MODEL}.gguf`);
 });

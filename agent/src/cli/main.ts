@@ -10,17 +10,21 @@ const USAGE = `usage: aria-agent <command> [options]
 commands:
   start --coordinator <url> --model <path|id>   serve a model to a coordinator
         [--layers a-b | i/N | all] [--threads T] [--head q8_0|file] [--max-sessions N]
-        [--cache-dir DIR] [--config-dir DIR]
-        without --layers the agent takes what the network is missing, as much as fits in RAM
+        [--cache-dir DIR] [--config-dir DIR] [--ledger-vkey VKEY]
+        without --layers the agent takes what the network is missing, as much as fits in RAM;
+        the agent witnesses the coordinator's log (trusting VKEY, else the key it first sees)
   generate --model <path|id> --prompt "<text>"   complete raw text locally, no network
         [--max-tokens N] [--temperature T] [--top-p P] [--seed S] [--threads T] [--head q8_0|file]
         [--cache-dir DIR]
+  ledger verify --coordinator <url> [--vkey VKEY]   verify a coordinator's provenance log
+        [--request ID | --entry N | --all] [--config-dir DIR]
 
 the built-in model id is aria-tiny-random (random weights: it produces random text)`;
 
 const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   start: () => import("./commands/start.ts"),
   generate: () => import("./commands/generate.ts"),
+  ledger: () => import("./commands/ledger.ts"),
 };
 
 async function main(argv: string[]): Promise<void> {
