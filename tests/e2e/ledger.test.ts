@@ -18,6 +18,7 @@ import { freePort, ROOT, startAgent, startCoordinator, stopGroup, waitFor, waitF
 import { fromHex } from "../../shared/crypto/hex.ts";
 import { openCheckpoint } from "../../shared/ledger/checkpoint.ts";
 import { verifyCosignature } from "../../shared/ledger/cosignature.ts";
+import { goVerify } from "../interop/go-verify.ts";
 
 const MODEL = "aria-tiny-random";
 const ledgerKey = makeLedgerKey("aria.e2e/ledger");
@@ -96,6 +97,17 @@ async function checkpoint() {
   return opened;
 }
 
+/** The root of the log's first `n` entries, from the leaves the JSON API serves (for an old-size check). */
+async function rootOfFirst(n: number): Promise<string> {
+  const { MerkleFrontier } = await import("../../shared/ledger/tree-math.ts");
+  const frontier = new MerkleFrontier();
+  for (let i = 0; i < n; i++) {
+    const body = (await (await fetch(`${coordinator.url}/ledger/entry/${i}`)).json()) as { leaf_hash: string };
+    frontier.append(new Uint8Array(Buffer.from(body.leaf_hash, "base64")));
+  }
+  return Buffer.from(frontier.root()).toString("base64");
+}
+
 const waitForSize = (size: number) => waitFor(`a checkpoint of size ${size}`, async () => (await checkpoint()).checkpoint.size >= size);
 
 async function complete(content: string) {
@@ -168,6 +180,16 @@ describe("the provenance log", () => {
     expect(one.stdout).toContain("1 entries checked");
   });
 
+  test("Go's sumdb note and tlog packages verify the same log: signature, tiles, every entry, consistency", async () => {
+    const before = (await checkpoint()).checkpoint;
+    const go = await goVerify(coordinator.url, ledgerKey.vkey);
+    expect(go.stderr).toBe("");
+    expect(go.code).toBe(0);
+    expect(go.stdout).toMatch(new RegExp(`^ok: aria\\.e2e/ledger size ${before.size} root \\S+, ${before.size} entries checked`, "m"));
+    const withOld = await goVerify(coordinator.url, ledgerKey.vkey, { size: 1, rootB64: await rootOfFirst(1) });
+    expect(withOld.code).toBe(0);
+  });
+
   test("the served checkpoint carries both agents' cosignatures, and they verify", async () => {
     const nodeIds = () => agents.map((a) => a.lines.find((l) => l.includes("as node"))).filter(Boolean);
     expect(nodeIds()).toHaveLength(2);
@@ -196,13 +218,16 @@ describe("the provenance log", () => {
     expect(verified.stdout).toContain("1 entries checked");
   });
 
-  test("changing one stored entry, or one stored hash, makes ledger verify fail and name it", () => {
+  test("changing one stored entry, or one stored hash, makes ledger verify fail and name it", async () => {
     const [row] = d1("SELECT entry FROM log_entries WHERE idx = 1");
     const original = row!.entry as string;
     d1(`UPDATE log_entries SET entry = replace(entry, '"completion_tokens":', '"completion_tokens":1') WHERE idx = 1`);
     const entryChanged = verifyCli("--all");
     expect(entryChanged.code).toBe(1);
     expect(entryChanged.stdout).toMatch(/^FAIL entry 1 \(size \d+\): its bytes hash to leaf \S+, the tree holds \S+$/m);
+    const goSays = await goVerify(coordinator.url, ledgerKey.vkey);
+    expect(goSays.code).toBe(1);
+    expect(goSays.stdout + goSays.stderr).toMatch(/entry 1, size \d+/);
     d1(`UPDATE log_entries SET entry = '${original.replaceAll("'", "''")}' WHERE idx = 1`);
     expect(verifyCli("--all").code).toBe(0);
 
