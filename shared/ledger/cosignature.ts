@@ -10,7 +10,14 @@
  */
 import { bytesEqual, concatBytes, readUint64BE, uint64BE, utf8 } from "./bytes.ts";
 import { parseCheckpoint } from "./checkpoint.ts";
-import { ED25519_SECRET_KEY_SIZE, ED25519_SIGNATURE_SIZE, ed25519PublicKey, ed25519Sign, ed25519Verify } from "./ed25519-sync.ts";
+import {
+  ED25519_SECRET_KEY_SIZE,
+  ED25519_SIGNATURE_SIZE,
+  ed25519PublicKey,
+  ed25519Sign,
+  ed25519Verify,
+  ed25519VerifyFast,
+} from "./ed25519-sync.ts";
 import { LedgerFormatError } from "./errors.ts";
 import {
   formatSignatureLine,
@@ -93,4 +100,18 @@ export function verifyCosignature(
   if (timestamp === null || !checkpointText.endsWith("\n")) return null;
   const message = utf8(cosignatureMessage(checkpointText, timestamp));
   return ed25519Verify(signature.signature.slice(TIMESTAMP_SIZE), message, witnessPublicKey) ? timestamp : null;
+}
+
+/** {@link verifyCosignature} with the platform's native Ed25519 where there is one (for servers checking many). */
+export async function verifyCosignatureFast(
+  signature: NoteSignature,
+  checkpointText: string,
+  witnessName: string,
+  witnessPublicKey: Uint8Array,
+): Promise<number | null> {
+  if (signature.name !== witnessName || !bytesEqual(signature.keyId, witnessKeyId(witnessName, witnessPublicKey))) return null;
+  const timestamp = cosignatureTimestamp(signature);
+  if (timestamp === null || !checkpointText.endsWith("\n")) return null;
+  const message = utf8(cosignatureMessage(checkpointText, timestamp));
+  return (await ed25519VerifyFast(signature.signature.slice(TIMESTAMP_SIZE), message, witnessPublicKey)) ? timestamp : null;
 }

@@ -35,3 +35,23 @@ export function ed25519Verify(signature: Uint8Array, message: Uint8Array, public
     return false;
   }
 }
+
+/**
+ * {@link ed25519Verify} through the platform's native WebCrypto Ed25519 where there is one (Bun,
+ * workerd, current browsers): about 20× faster than the pure-script path it falls back to. For
+ * hot paths such as checking every receipt of every completion.
+ */
+export async function ed25519VerifyFast(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
+  if (signature.length !== ED25519_SIGNATURE_SIZE || publicKey.length !== ED25519_PUBLIC_KEY_SIZE) return false;
+  let key: CryptoKey;
+  try {
+    key = await crypto.subtle.importKey("raw", publicKey as Uint8Array<ArrayBuffer>, { name: "Ed25519" }, false, ["verify"]);
+  } catch {
+    return ed25519Verify(signature, message, publicKey);
+  }
+  try {
+    return await crypto.subtle.verify("Ed25519", key, signature as Uint8Array<ArrayBuffer>, message as Uint8Array<ArrayBuffer>);
+  } catch {
+    return false;
+  }
+}

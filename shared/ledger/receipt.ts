@@ -7,7 +7,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { z } from "zod";
 import { fromHex, toHex } from "../crypto/hex.ts";
 import { concatBytes, utf8 } from "./bytes.ts";
-import { ed25519Sign, ed25519Verify } from "./ed25519-sync.ts";
+import { ed25519Sign, ed25519VerifyFast } from "./ed25519-sync.ts";
 import { canonicalBytes } from "./jcs.ts";
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes of lowercase hex`);
@@ -44,9 +44,9 @@ export function signReceipt(body: ReceiptBody, secretKey: Uint8Array): SignedRec
 }
 
 /** True when the signature is the named node's over this body; never throws. */
-export function receiptSignatureHolds(receipt: SignedReceipt): boolean {
+export async function receiptSignatureHolds(receipt: SignedReceipt): Promise<boolean> {
   try {
-    return ed25519Verify(fromHex(receipt.signature), signedBytes(receipt.body), fromHex(receipt.body.node));
+    return await ed25519VerifyFast(fromHex(receipt.signature), signedBytes(receipt.body), fromHex(receipt.body.node));
   } catch {
     return false;
   }
@@ -55,16 +55,16 @@ export function receiptSignatureHolds(receipt: SignedReceipt): boolean {
 /** Why a receipt is not the one the log expects for a stage, or null when it is. */
 export type ReceiptProblem = "missing" | "malformed" | "bad_signature" | "wrong_request" | "wrong_node" | "wrong_model" | "wrong_layers";
 
-export function checkReceipt(
+export async function checkReceipt(
   receipt: unknown,
   expected: { requestId: string; node: string; modelSha256: string; layers: readonly [number, number] },
-): ReceiptProblem | null {
+): Promise<ReceiptProblem | null> {
   if (receipt === undefined || receipt === null) return "missing";
   const parsed = SignedReceiptSchema.safeParse(receipt);
   if (!parsed.success) return "malformed";
   const r = parsed.data;
   if (r.body.node !== expected.node) return "wrong_node";
-  if (!receiptSignatureHolds(r)) return "bad_signature";
+  if (!(await receiptSignatureHolds(r))) return "bad_signature";
   if (r.body.request_id !== expected.requestId) return "wrong_request";
   if (r.body.model_sha256 !== expected.modelSha256) return "wrong_model";
   if (r.body.layers[0] !== expected.layers[0] || r.body.layers[1] !== expected.layers[1]) return "wrong_layers";

@@ -184,7 +184,8 @@ export async function verifyLog(fetchPath: LogFetch, vkey: string, seen: SeenSta
     const where = `entry ${i} (size ${size})`;
     if (entry.type === "receipt") {
       const parsed = SignedReceiptSchema.safeParse(entry.receipt);
-      if (!parsed.success || !receiptSignatureHolds(parsed.data)) failures.push(`${where}: the receipt's signature does not verify`);
+      if (!parsed.success || !(await receiptSignatureHolds(parsed.data)))
+        failures.push(`${where}: the receipt's signature does not verify`);
       return;
     }
     if (entry.type !== "inference") return;
@@ -194,7 +195,7 @@ export async function verifyLog(fetchPath: LogFetch, vkey: string, seen: SeenSta
       if (typeof stage.receipt_sha256 === "string") receipt = await movedReceipt(i, stage.receipt_sha256);
       if (receipt === null || receipt === undefined) continue; // logged as missing: the entry says so itself
       const layers: [number, number] = Array.isArray(stage.layers) ? (stage.layers as [number, number]) : [0, 0];
-      const problem = checkReceipt(receipt, {
+      const problem = await checkReceipt(receipt, {
         requestId: String(entry.request_id),
         node: String(stage.node),
         modelSha256: String(receipt && SignedReceiptSchema.safeParse(receipt).data?.body.model_sha256),

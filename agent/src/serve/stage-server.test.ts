@@ -94,16 +94,16 @@ describe("StageServer", () => {
     expect(receipts).toHaveLength(2);
     const [a, b] = receipts as [SignedReceipt, SignedReceipt];
     const expected = { requestId: "chatcmpl-test-7", node: identity.nodeId, modelSha256: model.sha256 };
-    expect(checkReceipt(a, { ...expected, layers: [0, 3] })).toBeNull();
-    expect(checkReceipt(b, { ...expected, layers: [3, 6] })).toBeNull();
+    expect(await checkReceipt(a, { ...expected, layers: [0, 3] })).toBeNull();
+    expect(await checkReceipt(b, { ...expected, layers: [3, 6] })).toBeNull();
     expect(a.body).toMatchObject({ tokens: 5, frames_in: 2, frames_out: 2 });
     expect(b.body).toMatchObject({ tokens: 5, frames_in: 2, frames_out: 2 });
     // What the first stage sent is exactly what the last stage received.
     expect(a.body.output_chain).toBe(b.body.input_chain);
     // A changed field breaks the signature; another request id is named as such.
-    expect(checkReceipt({ ...a, body: { ...a.body, tokens: 6 } }, { ...expected, layers: [0, 3] })).toBe("bad_signature");
-    expect(checkReceipt(a, { ...expected, requestId: "chatcmpl-other", layers: [0, 3] })).toBe("wrong_request");
-    expect(checkReceipt(undefined, { ...expected, layers: [0, 3] })).toBe("missing");
+    expect(await checkReceipt({ ...a, body: { ...a.body, tokens: 6 } }, { ...expected, layers: [0, 3] })).toBe("bad_signature");
+    expect(await checkReceipt(a, { ...expected, requestId: "chatcmpl-other", layers: [0, 3] })).toBe("wrong_request");
+    expect(await checkReceipt(undefined, { ...expected, layers: [0, 3] })).toBe("missing");
   });
 
   test("refusals: wrong model, range outside the held layers, frames from the wrong stage", async () => {

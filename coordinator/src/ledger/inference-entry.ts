@@ -11,18 +11,18 @@ import type { PipelineRun } from "../swarm/pipeline-run.ts";
 export async function inferenceEntriesOf(run: PipelineRun, finishReason: "stop" | "length", completedAt: number): Promise<LogEntry[]> {
   const opened = run.attempts.filter((a) => a.opened);
   const stages: StageRecord[] = [];
-  opened.forEach((attempt, attemptIndex) => {
-    attempt.stages.forEach((s, i) => {
+  for (const [attemptIndex, attempt] of opened.entries()) {
+    for (const [i, s] of attempt.stages.entries()) {
       const layers: [number, number] = [s.layerBegin, s.layerEnd];
       const receipt = attempt.receipts.get(i);
-      const problem = checkReceipt(receipt, { requestId: run.requestId, node: s.nodeId, modelSha256: s.sha256, layers });
+      const problem = await checkReceipt(receipt, { requestId: run.requestId, node: s.nodeId, modelSha256: s.sha256, layers });
       stages.push(
         problem === null
           ? { attempt: attemptIndex, stage: i, node: s.nodeId, layers, receipt: receipt as SignedReceipt }
           : { attempt: attemptIndex, stage: i, node: s.nodeId, layers, receipt: null, receipt_problem: problem },
       );
-    });
-  });
+    }
+  }
   const final = opened[opened.length - 1]?.stages[0];
   return inferenceEntries({
     requestId: run.requestId,

@@ -6,7 +6,7 @@
  * falls behind simply gets the newest checkpoint next.
  */
 import { fromHex } from "../../../shared/crypto/hex.ts";
-import { verifyCosignature } from "../../../shared/ledger/cosignature.ts";
+import { verifyCosignatureFast } from "../../../shared/ledger/cosignature.ts";
 import { parseSignatureLines } from "../../../shared/ledger/note.ts";
 import { proveConsistency } from "../../../shared/ledger/tree-math.ts";
 import { formatAddCheckpoint } from "../../../shared/ledger/witness-request.ts";
@@ -18,6 +18,12 @@ import type { CheckpointState } from "./sequencer.ts";
 const WITNESS_TIMEOUT_MS = 10_000;
 /** The most cosignatures served with a checkpoint: standard verifiers reject notes with very many. */
 export const MAX_SERVED_COSIGNATURES = 16;
+/**
+ * Witness requests in flight at once. Each checkpoint needs only a few cosignatures, and each
+ * costs the coordinator a signature check and a D1 write: with thousands of agents, asking all
+ * of them every second would swamp it. Witnesses are asked in rotation instead.
+ */
+export const MAX_WITNESS_REQUESTS_IN_FLIGHT = 32;
 
 /** The key name a node cosigns under: the node id is its public key, so the name says which key to check. */
 export function witnessName(nodeId: string): string {
@@ -27,6 +33,8 @@ export function witnessName(nodeId: string): string {
 export class Witnessing {
   /** nodeId → the checkpoint size asked of it, and when. */
   private readonly inFlight = new Map<string, { size: number; at: number; text: string }>();
+  /** Where the next round of asking starts, so every witness gets its turn. */
+  private rotation = 0;
 
   constructor(
     private readonly store: LogStore,
@@ -34,9 +42,20 @@ export class Witnessing {
     private readonly send: (nodeId: string, message: CoordinatorMessage) => boolean,
   ) {}
 
-  /** Ask every one of these witnesses (not already busy) to cosign the latest checkpoint. */
-  async askAll(nodeIds: Iterable<string>): Promise<void> {
-    for (const nodeId of nodeIds) await this.ask(nodeId);
+  /** Ask these witnesses (not already busy) to cosign the latest checkpoint, up to the in-flight limit, in rotation. */
+  async askAll(nodeIds: readonly string[]): Promise<void> {
+    const start = nodeIds.length === 0 ? 0 : this.rotation % nodeIds.length;
+    for (let k = 0; k < nodeIds.length && this.busyCount() < MAX_WITNESS_REQUESTS_IN_FLIGHT; k++) {
+      await this.ask(nodeIds[(start + k) % nodeIds.length]!);
+      this.rotation = start + k + 1;
+    }
+  }
+
+  private busyCount(): number {
+    const now = Date.now();
+    let busy = 0;
+    for (const w of this.inFlight.values()) if (now - w.at < WITNESS_TIMEOUT_MS) busy++;
+    return busy;
   }
 
   /** Ask one witness to cosign the latest checkpoint, unless it is busy or already has it. */
@@ -64,7 +83,7 @@ export class Witnessing {
     let timestamp: number | null = null;
     try {
       const [signature] = parseSignatureLines(m.line);
-      if (signature) timestamp = verifyCosignature(signature, asked.text, witnessName(nodeId), fromHex(nodeId));
+      if (signature) timestamp = await verifyCosignatureFast(signature, asked.text, witnessName(nodeId), fromHex(nodeId));
     } catch {
       timestamp = null;
     }
