@@ -104,8 +104,11 @@ export class Witnessing {
     console.warn(`ledger: witness ${nodeId.slice(0, 16)}… refused checkpoint ${m.size} (${m.code}): ${m.message}`);
     if (m.code === "conflict" && m.latest !== undefined && m.latest <= m.size) {
       await this.store.setWitnessedSize(nodeId, m.latest, Date.now());
-      await this.ask(nodeId, m.latest);
+      return this.ask(nodeId, m.latest);
     }
+    // A newer checkpoint may have been signed while this one was refused: offer that one.
+    const latest = await this.latest();
+    if (latest && latest.size > m.size) await this.ask(nodeId);
   }
 
   forget(nodeId: string): void {
