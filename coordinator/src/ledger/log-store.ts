@@ -162,6 +162,13 @@ export class LogStore {
     await guard("committing a ledger step", () => this.db.batch(statements));
   }
 
+  /** Sign an existing tree again (the log key was replaced): the stored note changes, nothing else. */
+  async replaceCheckpoint(cp: StoredCheckpoint): Promise<void> {
+    await guard("re-signing the checkpoint", () =>
+      this.db.prepare("UPDATE log_checkpoints SET note = ?, created_at = ? WHERE size = ?").bind(cp.note, cp.createdAt, cp.size).run(),
+    );
+  }
+
   // ── reading ───────────────────────────────────────────────────────────────────────────────
 
   /** Stored subtree hashes, read with one query (a HashReader for proofs). */

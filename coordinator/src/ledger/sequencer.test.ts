@@ -15,6 +15,8 @@ import { LogStore } from "./log-store.ts";
 import { Sequencer } from "./sequencer.ts";
 
 const key = parseLogKey(env.ARIA_LEDGER_KEY);
+/** Another valid key (the signed-note form of a fixed seed), for key replacement. */
+const OTHER_KEY = "PRIVATE+KEY+aria.other/ledger+37a22cdd+AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB";
 const encoder = new TextEncoder();
 const entryOf = (i: number) => ({ key: `req-${i}`, bytes: encoder.encode(`{"n":${i},"text":"é ${"x".repeat(i % 7)}","type":"test"}`) });
 
@@ -107,6 +109,23 @@ describe("sequencer", () => {
     const proof = await proveConsistency(37, 39, store.readNodes);
     expect(verifyConsistency(37, 39, proof, old.root, now.root)).toBe(true);
     expect(now.root).toEqual(bruteRoot(Array.from({ length: 39 }, (_, i) => leafHash(entryOf(i).bytes))));
+  });
+
+  test("a replaced log key signs the same tree again, and the log goes on from there", async () => {
+    const store = new LogStore(env.TEST_LEDGER_DB);
+    const before = new Sequencer(store, key, () => {});
+    await before.submit([entryOf(1), entryOf(2)]);
+    await before.flush();
+    const old = (await before.checkpoint())!;
+    const other = parseLogKey(OTHER_KEY);
+    const after = new Sequencer(store, other, () => {});
+    const resigned = (await after.checkpoint())!;
+    expect(resigned.size).toBe(2);
+    expect(resigned.root).toEqual(old.root);
+    expect(openCheckpoint(resigned.note, other.vkey)?.checkpoint.origin).toBe(other.name);
+    await after.submit([entryOf(3)]);
+    await after.flush();
+    expect((await after.checkpoint())?.size).toBe(3);
   });
 
   test("a failed commit loses nothing and logs nothing twice", async () => {

@@ -4,7 +4,7 @@
  * so one step runs at a time and the in-memory frontier always matches D1 — on any failure it is
  * dropped and rebuilt from D1 before the next step.
  */
-import { formatCheckpoint } from "../../../shared/ledger/checkpoint.ts";
+import { formatCheckpoint, openCheckpoint } from "../../../shared/ledger/checkpoint.ts";
 import { EMPTY_ROOT, type Hash, leafHash } from "../../../shared/ledger/hash.ts";
 import { formatNote, signNoteText } from "../../../shared/ledger/note.ts";
 import { MerkleFrontier, type NodeRef } from "../../../shared/ledger/tree-math.ts";
@@ -64,18 +64,27 @@ export class Sequencer {
   async checkpoint(): Promise<CheckpointState | null> {
     if (!this.latest) {
       const stored = await this.store.latestCheckpoint();
-      if (stored) this.latest = { ...stored, text: stored.note.slice(0, stored.note.indexOf("\n\n") + 1) };
-      else if (this.key) {
-        const text = formatCheckpoint({ origin: this.key.name, size: 0, rootHash: EMPTY_ROOT });
-        const empty = {
-          size: 0,
-          root: EMPTY_ROOT,
+      if (stored && (!this.key || openCheckpoint(stored.note, this.key.vkey))) {
+        this.latest = { ...stored, text: stored.note.slice(0, stored.note.indexOf("\n\n") + 1) };
+      } else if (this.key) {
+        // A new log signs its empty tree; a log whose key was replaced signs its tree again with the new key.
+        const size = stored?.size ?? 0;
+        const root = stored?.root ?? EMPTY_ROOT;
+        const text = formatCheckpoint({ origin: this.key.name, size, rootHash: root });
+        const signed = {
+          size,
+          root,
           text,
           note: formatNote(text, [signNoteText(text, this.key.name, this.key.secretKey)]),
           createdAt: Date.now(),
         };
-        await this.store.commit({ entries: [], nodes: [], checkpoint: empty });
-        this.latest = empty;
+        if (stored) {
+          console.warn(
+            `ledger: the latest checkpoint (size ${size}) is not signed by the configured key; signing it again with ${this.key.vkey}`,
+          );
+          await this.store.replaceCheckpoint(signed);
+        } else await this.store.commit({ entries: [], nodes: [], checkpoint: signed });
+        this.latest = signed;
       }
     }
     return this.latest;
