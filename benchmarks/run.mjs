@@ -3,9 +3,11 @@
 //
 //   npm run bench -- kernels --out results.json
 //   npm run bench -- pipeline --out results.json
+//   npm run bench -- ledger --out results.json
 const BENCHMARKS = {
   kernels: () => import("./kernels.mjs"),
   pipeline: () => import("./pipeline.mjs"),
+  ledger: () => import("./ledger.mjs"),
 };
 
 const [name, ...args] = process.argv.slice(2);

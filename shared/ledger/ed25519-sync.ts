@@ -43,15 +43,28 @@ export function ed25519Verify(signature: Uint8Array, message: Uint8Array, public
  */
 export async function ed25519VerifyFast(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean> {
   if (signature.length !== ED25519_SIGNATURE_SIZE || publicKey.length !== ED25519_PUBLIC_KEY_SIZE) return false;
-  let key: CryptoKey;
-  try {
-    key = await crypto.subtle.importKey("raw", publicKey as Uint8Array<ArrayBuffer>, { name: "Ed25519" }, false, ["verify"]);
-  } catch {
-    return ed25519Verify(signature, message, publicKey);
-  }
+  const key = await nativeKey(publicKey);
+  if (!key) return ed25519Verify(signature, message, publicKey);
   try {
     return await crypto.subtle.verify("Ed25519", key, signature as Uint8Array<ArrayBuffer>, message as Uint8Array<ArrayBuffer>);
   } catch {
     return false;
   }
+}
+
+/** Imported keys by public key: a log's receipts come from few nodes, and importing costs as much as verifying. */
+const nativeKeys = new Map<string, Promise<CryptoKey | null>>();
+const MAX_CACHED_KEYS = 4096;
+
+function nativeKey(publicKey: Uint8Array): Promise<CryptoKey | null> {
+  const id = String.fromCharCode(...publicKey);
+  let key = nativeKeys.get(id);
+  if (!key) {
+    if (nativeKeys.size >= MAX_CACHED_KEYS) nativeKeys.clear();
+    key = crypto.subtle
+      .importKey("raw", publicKey.slice() as Uint8Array<ArrayBuffer>, { name: "Ed25519" }, false, ["verify"])
+      .catch(() => null);
+    nativeKeys.set(id, key);
+  }
+  return key;
 }

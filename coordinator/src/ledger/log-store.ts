@@ -93,6 +93,14 @@ export class LogStore {
     });
   }
 
+  /** How many entries are queued, counting up to `limit`. */
+  async pendingCount(limit: number): Promise<number> {
+    return guard("counting queued ledger entries", async () => {
+      const row = await this.db.prepare("SELECT COUNT(*) AS n FROM (SELECT 1 FROM log_pending LIMIT ?)").bind(limit).first<{ n: number }>();
+      return row?.n ?? 0;
+    });
+  }
+
   /** Of these keys, the ones already logged (a queue row left from before a crash, or a repeat). */
   async loggedKeys(keys: readonly string[]): Promise<Set<string>> {
     if (keys.length === 0) return new Set();

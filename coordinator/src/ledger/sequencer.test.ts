@@ -79,6 +79,25 @@ describe("sequencer", () => {
     expect(verifyConsistency(150, 600, proof, bruteRoot(leaves.slice(0, 150)), checkpoint.root)).toBe(true);
   });
 
+  test("concurrent submits share queue writes (group commit), and every one of them is logged", async () => {
+    class CountingStore extends LogStore {
+      writes = 0;
+      override async enqueue(rows: readonly { key: string; entry: string }[], now: number) {
+        this.writes++;
+        return super.enqueue(rows, now);
+      }
+    }
+    const store = new CountingStore(env.TEST_LEDGER_DB);
+    const sequencer = new Sequencer(store, key, () => {});
+    await Promise.all(Array.from({ length: 100 }, (_, i) => sequencer.submit([entryOf(i)])));
+    expect(store.writes).toBeLessThan(10);
+    await sequencer.submit([entryOf(100)]);
+    await sequencer.flush();
+    const checkpoint = (await sequencer.checkpoint())!;
+    expect(checkpoint.size).toBe(101);
+    expect(await store.size()).toBe(101);
+  });
+
   test("appending is idempotent per key, before and after sequencing", async () => {
     const sequencer = new Sequencer(new LogStore(env.TEST_LEDGER_DB), key, () => {});
     await sequencer.submit([entryOf(1), entryOf(2), entryOf(1)]);

@@ -34,6 +34,10 @@ export class Sequencer {
   private lastStepAt = 0;
   /** Entries queued since the last step (an estimate for the batch trigger). */
   private queued = 0;
+  /** Rows waiting for the next queue write, and that write (shared by every submit that joins it). */
+  private buffered: { key: string; entry: string }[] = [];
+  private nextWrite: Promise<void> | null = null;
+  private writing: Promise<void> | null = null;
 
   constructor(
     private readonly store: LogStore,
@@ -41,15 +45,36 @@ export class Sequencer {
     private readonly onCheckpoint: (checkpoint: CheckpointState) => void,
   ) {}
 
-  /** Queue entries durably (returns once they are in D1) and schedule a step. */
+  /**
+   * Queue entries durably: resolves once they are in D1 (and rejects if they could not be
+   * written), then schedules a step. Submits that arrive while a queue write is in flight share
+   * the next one — group commit — so concurrent completions cost one D1 write, not one each.
+   */
   async submit(entries: readonly { key: string; bytes: Uint8Array }[]): Promise<void> {
     const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-    await this.store.enqueue(
-      entries.map((e) => ({ key: e.key, entry: decoder.decode(e.bytes) })),
-      Date.now(),
-    );
+    for (const e of entries) this.buffered.push({ key: e.key, entry: decoder.decode(e.bytes) });
+    if (!this.nextWrite) this.nextWrite = this.writeBuffered();
+    await this.nextWrite;
     this.queued += entries.length;
     this.schedule();
+  }
+
+  /** After the write in flight (if any), write everything buffered by then in one batch. */
+  private async writeBuffered(): Promise<void> {
+    // Yield first: the caller must record this write as `nextWrite` before it takes the buffer,
+    // and submits made in the same turn join it.
+    await Promise.resolve();
+    while (this.writing) await this.writing.catch(() => {});
+    const rows = this.buffered;
+    this.buffered = [];
+    this.nextWrite = null;
+    const write = this.store.enqueue(rows, Date.now());
+    this.writing = write;
+    try {
+      await write;
+    } finally {
+      if (this.writing === write) this.writing = null;
+    }
   }
 
   /** Make sure queued entries get sequenced (e.g. after a restart): called by the alarm. */
@@ -97,9 +122,15 @@ export class Sequencer {
     await this.step(true);
   }
 
+  /** A step at most once a second, or at once when a batch's worth is waiting (cutting a pending wait short). */
   private schedule(): void {
-    if (!this.key || this.timer || this.running) return;
-    const wait = this.queued >= SEQUENCE_BATCH_TRIGGER ? 0 : Math.max(0, this.lastStepAt + SEQUENCE_INTERVAL_MS - Date.now());
+    if (!this.key || this.running) return;
+    const urgent = this.queued >= SEQUENCE_BATCH_TRIGGER;
+    if (this.timer) {
+      if (!urgent) return;
+      clearTimeout(this.timer);
+    }
+    const wait = urgent ? 0 : Math.max(0, this.lastStepAt + SEQUENCE_INTERVAL_MS - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.step(false).catch((err) => console.error("ledger: sequencing failed; will retry", err));
@@ -130,8 +161,12 @@ export class Sequencer {
       done();
       this.lastStepAt = Date.now();
     }
-    // More may have arrived meanwhile.
-    if ((await this.store.pending(1)).length > 0) this.schedule();
+    // More may have arrived meanwhile; a backlog of a batch or more is taken at once.
+    const waiting = await this.store.pendingCount(SEQUENCE_BATCH_TRIGGER);
+    if (waiting > 0) {
+      this.queued = Math.max(this.queued, waiting);
+      this.schedule();
+    }
   }
 
   private async sequenceOnce(key: LogKey): Promise<number> {
