@@ -257,6 +257,8 @@ export class Swarm extends DurableObject<Env> {
       endSession: (session, chain) => {
         this.sessions.delete(session);
         this.registry.release(chain.map((s) => s.nodeId));
+        // The chain's slots are free now (its run may still be collecting receipts).
+        for (const wake of this.capacityWaiters.splice(0)) wake();
       },
       capacityFreed: (ms) =>
         new Promise<void>((resolve) => {
