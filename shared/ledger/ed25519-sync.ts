@@ -53,10 +53,11 @@ export async function ed25519VerifyFast(signature: Uint8Array, message: Uint8Arr
 }
 
 /** Imported keys by public key: a log's receipts come from few nodes, and importing costs as much as verifying. */
-const nativeKeys = new Map<string, Promise<CryptoKey | null>>();
+type NativeKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+const nativeKeys = new Map<string, Promise<NativeKey | null>>();
 const MAX_CACHED_KEYS = 4096;
 
-function nativeKey(publicKey: Uint8Array): Promise<CryptoKey | null> {
+function nativeKey(publicKey: Uint8Array): Promise<NativeKey | null> {
   const id = String.fromCharCode(...publicKey);
   let key = nativeKeys.get(id);
   if (!key) {
