@@ -12,6 +12,7 @@ const steps = [
   ["types (scripts, e2e)", bin("tsc"), ["-p", "tsconfig.json"]],
   ["types (coordinator)", bin("tsc"), ["-p", "coordinator/tsconfig.json"]],
   ["types (agent, shared)", bin("tsc"), ["-p", "agent/tsconfig.json"]],
+  ["types (ledger benchmark worker)", bin("tsc"), ["-p", "benchmarks/ledger/tsconfig.json"]],
   ["kernels: C tests", "make", ["-s", "-C", "kernels", "test"]],
   ["kernels: C tests under ASan/UBSan", "make", ["-s", "-C", "kernels", "test-asan"]],
   ["bun tests (agent, shared, reference, oracle)", bin("bun"), ["test", "./agent", "./shared", "./tests/reference", "./tests/oracle"]],
