@@ -4,6 +4,8 @@
  * workerd. (Real agents are exercised end to end in tests/e2e.)
  */
 import { SELF } from "cloudflare:test";
+import { type ConsentContract, DEFAULT_CONTRACT } from "../../shared/consent/contract.ts";
+import { signConsent } from "../../shared/consent/signed-consent.ts";
 import { publicKeyHex, randomSecretKey, signHex } from "../../shared/crypto/ed25519.ts";
 import { type AgentMessage, authMessage, type CoordinatorMessage, PROTOCOL_VERSION } from "../../shared/protocol/messages.ts";
 
@@ -55,6 +57,11 @@ export class ScriptedAgent {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** Messages received and not yet taken. */
+  queued(): number {
+    return this.queue.length;
+  }
+
   /** The next witness request (a tlog-witness add-checkpoint body). */
   nextWitnessRequest(): Promise<string> {
     const queued = this.witnessRequests.shift();
@@ -90,6 +97,9 @@ export class ScriptedAgent {
       layers?: [number, number];
       nLayers?: number;
       nCtx?: number;
+      /** Contract fields that differ from the default contract. */
+      consent?: Partial<ConsentContract>;
+      heldBytes?: number;
     } = {},
   ) {
     const challenge = await this.expect("challenge");
@@ -105,8 +115,21 @@ export class ScriptedAgent {
       nodeId,
       signature,
       maxSessions: opts.maxSessions ?? 2,
-      models: [{ id: model, sha256: "ab".repeat(32), nLayers, layerBegin, layerEnd, nCtx: opts.nCtx ?? 512 }],
+      models: [
+        { id: model, sha256: "ab".repeat(32), nLayers, layerBegin, layerEnd, nCtx: opts.nCtx ?? 512, heldBytes: opts.heldBytes ?? 1024 },
+      ],
+      consent: signConsent({ ...DEFAULT_CONTRACT, ...opts.consent }, nodeId, secretKey, Date.now()),
     });
+    this.identity = { nodeId, secretKey };
     return { nodeId, secretKey, reply: await this.next() };
+  }
+
+  private identity: { nodeId: string; secretKey: Uint8Array } | null = null;
+
+  /** Send a changed (or revoked) contract, as `aria-agent consent set|revoke` makes a running agent do. */
+  sendConsent(contract: Partial<ConsentContract>, issuedAt = Date.now()): void {
+    if (!this.identity) throw new Error("log in first");
+    const signed = signConsent({ ...DEFAULT_CONTRACT, ...contract }, this.identity.nodeId, this.identity.secretKey, issuedAt);
+    this.send({ type: "consent", consent: signed });
   }
 }

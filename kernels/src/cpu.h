@@ -14,7 +14,16 @@
 enum {
     ARIA_TIER_REF = 0,  /* portable scalar C */
     ARIA_TIER_BEST = 1, /* the best SIMD tier this CPU runs (falls back to REF) */
+    /* Internal x86 tiers, so one machine can run the kernel combination another CPU would get
+       as its BEST (tests/determinism.c; aria_set_kernel_tier accepts only REF and BEST, the
+       internal aria_model_bind_kernels takes these too). Only valid where aria_tier_runs(). */
+    ARIA_TIER_X86_AVX2 = 2,    /* AVX2 + FMA + F16C kernels, no VNNI (Haswell .. Zen 3) */
+    ARIA_TIER_X86_AVXVNNI = 3, /* + AVX-VNNI TQ2_0 and Q8_0 kernels, no AVX-512 (Alder Lake) */
+    ARIA_TIER_X86_AVX512 = 4,  /* + the AVX-512 VNNI TQ2_0 GEMM, no AVX-VNNI (Ice Lake, Zen 4) */
 };
+
+/* True when this CPU (and this build) runs tier exactly as named: REF and BEST always. */
+bool aria_tier_runs(int32_t tier);
 
 /* Which SIMD code a tier resolves to. */
 typedef enum {

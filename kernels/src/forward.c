@@ -18,6 +18,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "detmath.h"
 #include "shard.h"
 
 /* Output features per work item of the plain BitLinear ops: about four items per thread.
@@ -200,7 +201,7 @@ static void task_ffn_up(void *p, int32_t ith, int32_t nth) {
             } else { /* SiLU: g * sigmoid(g) * u */
                 for (int64_t j = j0; j < j1; j++) {
                     const float gj = g[j] / xs * sg, uj = u[j] / xs * su;
-                    g[j] = gj / (1.0f + expf(-gj)) * uj;
+                    g[j] = gj / (1.0f + aria_expf(-gj)) * uj; /* detmath.h */
                 }
             }
         }

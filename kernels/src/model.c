@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "detmath.h"
 #include "error.h"
 #include "gguf.h"
 #include "model.h"
@@ -419,9 +420,11 @@ static int init_rope(aria_model *m, char *err, size_t err_len) {
     m->rope_inv_freq = malloc((size_t)half * sizeof(float));
     if (!m->rope_inv_freq) return aria_fail(err, err_len, ARIA_E_NOMEM, "out of memory");
     m->heap_bytes += (size_t)half * sizeof(float);
-    /* Computed in double and rounded once, so the table does not depend on powf's accuracy. */
+    /* Computed in double and rounded once, with detmath.h's pow (not libm's: the same bits on
+       every machine; rope_base is finite and > 0, checked when read). */
     for (int32_t i = 0; i < half; i++)
-        m->rope_inv_freq[i] = (float)pow((double)m->hp.rope_base, -2.0 * i / m->hp.rope_dims);
+        m->rope_inv_freq[i] =
+            (float)aria_pow_d((double)m->hp.rope_base, -2.0 * i / m->hp.rope_dims);
     return ARIA_OK;
 }
 

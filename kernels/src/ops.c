@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "detmath.h"
+
 void aria_rmsnorm(int64_t n, const float *x, const float *w, float eps, float *y) {
     aria_rmsnorm_v(aria_vec_ops_for(0), n, x, w, eps, y);
 }
@@ -43,7 +45,8 @@ void aria_rope_neox(float *v, int32_t n_heads, int32_t head_dim, int32_t rope_di
     const int32_t half = rope_dims / 2;
     for (int32_t i = 0; i < half; i++) {
         const float theta = (float)pos * inv_freq[i];
-        const float c = cosf(theta), s = sinf(theta);
+        float c, s;
+        aria_sincosf(theta, &s, &c);
         for (int32_t h = 0; h < n_heads; h++) {
             float *x = v + (int64_t)h * head_dim;
             const float x0 = x[i], x1 = x[i + half];
@@ -59,7 +62,7 @@ void aria_softmax_v(const aria_vec_ops *v, float *x, int64_t n) {
     float max = x[0];
     for (int64_t i = 1; i < n; i++)
         if (x[i] > max) max = x[i];
-    for (int64_t i = 0; i < n; i++) x[i] = expf(x[i] - max); /* platform libm */
+    for (int64_t i = 0; i < n; i++) x[i] = aria_expf(x[i] - max); /* detmath.h, not libm */
     const float sum = v->sum(n, x);                            /* 16-lane striped */
     for (int64_t i = 0; i < n; i++) x[i] /= sum;
 }
@@ -88,8 +91,7 @@ void aria_rope_cs(int32_t rope_dims, const float *inv_freq, int32_t pos, float *
     const int32_t half = rope_dims / 2;
     for (int32_t i = 0; i < half; i++) {
         const float theta = (float)pos * inv_freq[i];
-        cs[i] = cosf(theta);
-        cs[half + i] = sinf(theta);
+        aria_sincosf(theta, &cs[half + i], &cs[i]); /* detmath.h, not libm */
     }
 }
 

@@ -33,6 +33,10 @@ export const API_ERRORS = {
     status: 503,
     when: "the coordinator has no log key configured, so it serves no checkpoint (entries are still recorded)",
   },
+  no_consent: {
+    status: 503,
+    when: "the model is served, but no agent's consent contract allows this request now (the message says why: schedule, task type, …)",
+  },
   no_route: {
     status: 503,
     when: "a stage was lost mid-request and no other agent could take over (an error event on a stream; nothing is logged)",
@@ -50,6 +54,7 @@ export const RequestErrorCodeSchema = z.enum([
   "ledger_write_failed",
   "agent_error",
   "no_agent",
+  "no_consent",
   "agents_busy",
   "no_route",
 ]);
@@ -72,6 +77,7 @@ export const StageFailureCodeSchema = z.enum([
   "bad_frame",
   "kernel_error",
   "bad_prompt",
+  "consent_refused",
   "internal_error",
 ]);
 export type StageFailureCode = z.infer<typeof StageFailureCodeSchema>;
@@ -86,6 +92,7 @@ export const ProtocolErrorCodeSchema = z.enum([
   "unsupported_protocol",
   "bad_signature",
   "bad_shard",
+  "bad_consent",
   "server_error",
   "replaced",
 ]);

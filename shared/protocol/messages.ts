@@ -4,6 +4,8 @@
  * crosses the trust boundary is parsed with these schemas before use. See docs/protocol.md.
  */
 import { z } from "zod";
+import { TASK_TYPES } from "../consent/contract.ts";
+import { SignedConsentSchema } from "../consent/signed-consent.ts";
 import { ProtocolErrorCodeSchema, StageFailureCodeSchema } from "./errors.ts";
 
 /** Protocol version spoken by this build; the coordinator refuses other major versions. */
@@ -23,6 +25,8 @@ export const ModelShardSchema = z.object({
   layerBegin: z.number().int().nonnegative(),
   layerEnd: z.number().int().positive(),
   nCtx: z.number().int().positive(),
+  /** Memory the agent holds for this range (weights of its layers and their caches), bytes: checked against its consent. */
+  heldBytes: z.number().int().nonnegative(),
 });
 export type ModelShard = z.infer<typeof ModelShardSchema>;
 
@@ -58,10 +62,16 @@ export const WelcomeSchema = z.object({
 });
 /** Session ids are the Swarm's numeric ids of one chain attempt (u32). */
 const SessionId = z.number().int().nonnegative().max(0xffffffff);
+/** What kind of request a session serves, and its requester's contribution score: consent depends on both. */
+const TaskFields = {
+  task: z.enum(TASK_TYPES),
+  contributionScore: z.number().min(0),
+};
 /** Ask the first stage for the prompt's token ids (chat template applied). Stateless. */
 export const TokenizeSchema = z.object({
   type: z.literal("tokenize"),
   session: SessionId,
+  ...TaskFields,
   model: z.string().min(1),
   messages: z.array(ChatMessageSchema).min(1),
 });
@@ -71,6 +81,7 @@ export const OpenSchema = z.object({
   session: SessionId,
   /** The API's id of the request (what the stage's receipt names). */
   requestId: z.string().min(1).max(128),
+  ...TaskFields,
   model: z.string().min(1),
   stage: z.number().int().nonnegative(),
   stages: z.number().int().positive(),
@@ -134,6 +145,8 @@ export const HelloSchema = z.object({
   signature: hex(64),
   models: z.array(ModelShardSchema).min(1).max(16),
   maxSessions: z.number().int().positive().max(1024),
+  /** The owner's consent contract, signed by the node key (docs/consent.md). */
+  consent: SignedConsentSchema,
 });
 export const TokenizedSchema = z.object({
   type: z.literal("tokenized"),
@@ -184,6 +197,11 @@ export const WitnessRefusedSchema = z.object({
   message: z.string().max(1024),
   latest: z.number().int().nonnegative().optional(),
 });
+/** The owner changed or revoked the consent contract. */
+export const ConsentSchema = z.object({
+  type: z.literal("consent"),
+  consent: SignedConsentSchema,
+});
 /** The agent is shutting down: plan nothing new on it. */
 export const DrainingSchema = z.object({ type: z.literal("draining") });
 export const PingSchema = z.object({ type: z.literal("ping") });
@@ -198,6 +216,7 @@ export const AgentMessageSchema = z.discriminatedUnion("type", [
   ReceiptSchema,
   CosignedSchema,
   WitnessRefusedSchema,
+  ConsentSchema,
 ]);
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
 export type HelloMessage = z.infer<typeof HelloSchema>;

@@ -44,7 +44,7 @@ function logEntries(): Record<string, unknown>[] {
       join(dir, "wrangler"),
       "--json",
       "--command",
-      "SELECT entry FROM log_entries ORDER BY idx",
+      "SELECT entry FROM log_entries WHERE type = 'inference' ORDER BY idx",
     ],
     { cwd: ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" } },
   );

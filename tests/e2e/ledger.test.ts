@@ -152,10 +152,13 @@ describe("the provenance log", () => {
     let streamId = "";
     for await (const chunk of stream) streamId = chunk.id;
     ids.push(streamId);
-    await waitForSize(4);
     for (const id of ids) {
-      const res = await fetch(`${coordinator.url}/ledger/request/${id}`);
-      expect(res.status).toBe(200);
+      const res = await waitFor(`request ${id} in the log`, async () => {
+        const r = await fetch(`${coordinator.url}/ledger/request/${id}`);
+        if (r.status === 200) return r;
+        await r.body?.cancel();
+        return null;
+      });
       const logged = (await res.json()) as {
         entry: { request_id: string; stages: { node: string; receipt: unknown }[] };
         entry_bytes: string;
@@ -219,16 +222,20 @@ describe("the provenance log", () => {
   });
 
   test("changing one stored entry, or one stored hash, makes ledger verify fail and name it", async () => {
-    const [row] = d1("SELECT entry FROM log_entries WHERE idx = 1");
+    // The first inference entry (the agents' consent grants come before it).
+    const [row] = d1("SELECT idx, entry FROM log_entries WHERE type = 'inference' ORDER BY idx LIMIT 1");
+    const idx = row!.idx as number;
     const original = row!.entry as string;
-    d1(`UPDATE log_entries SET entry = replace(entry, '"completion_tokens":', '"completion_tokens":1') WHERE idx = 1`);
+    d1(`UPDATE log_entries SET entry = replace(entry, '"completion_tokens":', '"completion_tokens":1') WHERE idx = ${idx}`);
     const entryChanged = verifyCli("--all");
     expect(entryChanged.code).toBe(1);
-    expect(entryChanged.stdout).toMatch(/^FAIL entry 1 \(size \d+\): its bytes hash to leaf \S+, the tree holds \S+$/m);
+    expect(entryChanged.stdout).toMatch(
+      new RegExp(`^FAIL entry ${idx} \\(size \\d+\\): its bytes hash to leaf \\S+, the tree holds \\S+$`, "m"),
+    );
     const goSays = await goVerify(coordinator.url, ledgerKey.vkey);
     expect(goSays.code).toBe(1);
-    expect(goSays.stdout + goSays.stderr).toMatch(/entry 1, size \d+/);
-    d1(`UPDATE log_entries SET entry = '${original.replaceAll("'", "''")}' WHERE idx = 1`);
+    expect(goSays.stdout + goSays.stderr).toMatch(new RegExp(`entry ${idx}, size \\d+`));
+    d1(`UPDATE log_entries SET entry = '${original.replaceAll("'", "''")}' WHERE idx = ${idx}`);
     expect(verifyCli("--all").code).toBe(0);
 
     const [leaf] = d1("SELECT hash FROM log_nodes WHERE level = 0 AND idx = 2");

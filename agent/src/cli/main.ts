@@ -10,12 +10,13 @@ const USAGE = `usage: aria-agent <command> [options]
 commands:
   start --coordinator <url> --model <path|id>   serve a model to a coordinator
         [--layers a-b | i/N | all] [--threads T] [--head q8_0|file] [--max-sessions N]
-        [--cache-dir DIR] [--config-dir DIR] [--ledger-vkey VKEY]
+        [--cache-dir DIR] [--config-dir DIR] [--ledger-vkey VKEY] [--consent FILE]
         without --layers the agent takes what the network is missing, as much as fits in RAM;
         the agent witnesses the coordinator's log (trusting VKEY, else the key it first sees)
   generate --model <path|id> --prompt "<text>"   complete raw text locally, no network
         [--max-tokens N] [--temperature T] [--top-p P] [--seed S] [--threads T] [--head q8_0|file]
         [--cache-dir DIR]
+  consent show | set KEY=VALUE… | revoke [--now]   the owner's consent contract (what the agent may use)
   ledger verify --coordinator <url> [--vkey VKEY]   verify a coordinator's provenance log
         [--request ID | --entry N | --all] [--config-dir DIR]
 
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<void
   start: () => import("./commands/start.ts"),
   generate: () => import("./commands/generate.ts"),
   ledger: () => import("./commands/ledger.ts"),
+  consent: () => import("./commands/consent.ts"),
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -44,7 +44,7 @@ export class CoordinatorLink {
   private lastPongAt = 0;
   private ready = false;
 
-  constructor(private readonly opts: LinkOptions) {}
+  constructor(private opts: LinkOptions) {}
 
   /** Connect now and keep reconnecting until stop(). */
   start(): void {
@@ -67,6 +67,12 @@ export class CoordinatorLink {
     if (!this.ready || this.socket?.readyState !== WebSocket.OPEN) return false;
     this.socket.send(bytes);
     return true;
+  }
+
+  /** A new consent contract: in force for the next login, and sent now when logged in. */
+  setConsent(consent: HelloMessage["consent"]): void {
+    this.opts.announce = { ...this.opts.announce, consent };
+    this.send({ type: "consent", consent });
   }
 
   stop(): void {

@@ -3,7 +3,11 @@
  * stage server that does the work. The link only moves messages.
  */
 import { freemem } from "node:os";
+import { type ConsentContract, summarize, threadsAllowed } from "../../../shared/consent/contract.ts";
+import { type SignedConsent, signConsent } from "../../../shared/consent/signed-consent.ts";
 import { CLIError } from "../cli/cli-error.ts";
+import { consentPath, loadConsent, watchConsent } from "../consent/consent-file.ts";
+import { heldBytes, type ResourceLimits, resourceLimits } from "../consent/resources.ts";
 import { defaultConfigDir, loadOrCreateIdentity } from "../identity/node-key.ts";
 import { KernelError, Kernels } from "../kernels/engine.ts";
 import { kernelLibraryExists, kernelLibraryPath } from "../kernels/library-path.ts";
@@ -14,7 +18,7 @@ import { CoordinatorLink } from "../net/coordinator-link.ts";
 import { agentSocketUrl } from "../net/coordinator-url.ts";
 import { AGENT_VERSION } from "../version.ts";
 import { LoadedModel } from "./loaded-model.ts";
-import { layersThatFit, pickLayers } from "./pick-layers.ts";
+import { pickLayers } from "./pick-layers.ts";
 import { StageServer } from "./stage-server.ts";
 
 /** Layers to serve: an inclusive range, the i-th of N even parts, or the whole model. */
@@ -40,13 +44,16 @@ export interface AgentOptions {
   coordinator: string;
   model: string;
   layers: LayerChoice;
-  threads: number;
+  /** Threads asked for on the command line (else the consent's share of the cores). */
+  threads: number | undefined;
   head: "q8_0" | "file";
   maxSessions: number;
   cacheDir: string | undefined;
   configDir: string | undefined;
   /** The coordinator's log key to trust (else pinned on first sight). */
   ledgerVkey: string | undefined;
+  /** The consent file (else `<config dir>/consent.json`). */
+  consentFile: string | undefined;
   env: Record<string, string | undefined>;
   log: (line: string) => void;
 }
@@ -56,9 +63,8 @@ export interface AgentOptions {
  * is missing (else the least replicated part), as much as fits in the memory this machine has
  * free. If the coordinator cannot be asked, serve what fits from layer 0.
  */
-async function autoLayers(coordinator: string, model: LoadedModel, log: (line: string) => void) {
+async function autoLayers(coordinator: string, model: LoadedModel, maxLayers: number, log: (line: string) => void) {
   const nLayers = model.native.info.nLayer;
-  const maxLayers = layersThatFit(Bun.file(model.path).size, nLayers, freemem() * 0.8);
   let replicas: number[] = new Array(nLayers).fill(0);
   try {
     const url = new URL(coordinator.replace(/^ws/, "http"));
@@ -80,6 +86,7 @@ export class Agent {
   private link: CoordinatorLink | null = null;
   private sweeper: ReturnType<typeof setInterval> | null = null;
   private readonly server: StageServer;
+  private consentWatch: (() => void) | null = null;
 
   private constructor(
     private readonly opts: AgentOptions,
@@ -88,17 +95,20 @@ export class Agent {
     private readonly identity: { secretKey: Uint8Array; nodeId: string },
     private readonly url: string,
     private readonly witness: Witness,
+    private readonly limits: ResourceLimits,
+    private consent: { path: string; contract: ConsentContract; signed: SignedConsent },
   ) {
     this.server = new StageServer(
       model,
       held,
-      opts.maxSessions,
+      limits.maxSessions,
       {
         send: (m) => this.link?.send(m) ?? false,
         sendFrame: (b) => this.link?.sendFrame(b) ?? false,
       },
       (line) => this.log(line),
       identity,
+      consent.contract,
     );
   }
 
@@ -113,26 +123,54 @@ export class Agent {
     if (!kernelLibraryExists(libPath)) {
       throw new CLIError(`native kernels not found at ${libPath}; build them with 'npm run kernels'`, "no_kernels");
     }
+    const configDir = opts.configDir ?? defaultConfigDir(opts.env);
+    const consentFile = consentPath(configDir, opts.consentFile);
+    const { contract, fromFile } = loadConsent(consentFile);
+    if (contract.revoked)
+      throw new CLIError(
+        `consent file ${consentFile}: consent is revoked; grant it again with 'aria-agent consent set revoked=false'`,
+        "consent_revoked",
+      );
     const cacheDir = opts.cacheDir ?? defaultCacheDir({ ARIA_CACHE_DIR: opts.env.ARIA_CACHE_DIR, XDG_CACHE_HOME: opts.env.XDG_CACHE_HOME });
     const resolved = await resolveModel(opts.model, cacheDir).catch((err: unknown) => {
       throw new CLIError((err as Error).message, "bad_model");
     });
+    const fileBytes = Bun.file(resolved.path).size;
+    const cores = navigator.hardwareConcurrency || 1;
     let model: LoadedModel;
     try {
-      model = await LoadedModel.load(Kernels.open(libPath), resolved.id, resolved.path, { threads: opts.threads, head: opts.head });
+      const threads = threadsAllowed(contract, cores, opts.threads);
+      model = await LoadedModel.load(Kernels.open(libPath), resolved.id, resolved.path, { threads, head: opts.head });
     } catch (err) {
       if (err instanceof KernelError) throw new CLIError(`cannot load ${resolved.path}: ${err.statusName}: ${err.message}`, "bad_model");
       throw new CLIError(`cannot load ${resolved.path}: ${(err as Error).message}`, "bad_model");
     }
     const nLayer = model.native.info.nLayer;
+    const sizes = { fileBytes, nLayers: nLayer };
+    const limits = resourceLimits(
+      contract,
+      { cores, freeBytes: freemem() },
+      { threads: opts.threads, maxSessions: opts.maxSessions },
+      sizes,
+    );
     let held: { layerBegin: number; layerEnd: number };
     try {
-      held = opts.layers === "auto" ? await autoLayers(opts.coordinator, model, (line) => opts.log(line)) : layerRange(opts.layers, nLayer);
+      if (limits.maxLayers === 0)
+        throw new CLIError(`consent: max_ram_mb ${contract.max_ram_mb} (or the free memory) holds no layer of this model`, "consent_ram");
+      held =
+        opts.layers === "auto"
+          ? await autoLayers(opts.coordinator, model, limits.maxLayers, (line) => opts.log(line))
+          : layerRange(opts.layers, nLayer);
+      if (heldBytes(sizes, held) > contract.max_ram_mb * 2 ** 20)
+        throw new CLIError(
+          `--layers ${held.layerBegin}-${held.layerEnd - 1} needs about ${Math.ceil(heldBytes(sizes, held) / 2 ** 20)} MB, more than the consent's max_ram_mb ${contract.max_ram_mb}`,
+          "consent_ram",
+          2,
+        );
     } catch (err) {
       model.close();
       throw err;
     }
-    const configDir = opts.configDir ?? defaultConfigDir(opts.env);
     const identity = await loadOrCreateIdentity(configDir);
     let witness: Witness;
     try {
@@ -141,10 +179,12 @@ export class Agent {
       model.close();
       throw new CLIError(`cannot set up the ledger witness: ${(err as Error).message}`, "bad_option", 2);
     }
+    opts.log(`consent: ${summarize(contract)} (${fromFile ? consentFile : "the default contract: no consent file"})`);
     opts.log(
       `model ${model.id} layers ${held.layerBegin}-${held.layerEnd - 1} of ${nLayer} (sha256 ${model.sha256.slice(0, 12)}…) from ${resolved.path}`,
     );
-    return new Agent(opts, model, held, identity, url, witness);
+    const signed = signConsent(contract, identity.nodeId, identity.secretKey, Date.now());
+    return new Agent(opts, model, held, identity, url, witness, limits, { path: consentFile, contract, signed });
   }
 
   log(line: string): void {
@@ -158,7 +198,8 @@ export class Agent {
       nodeId: this.identity.nodeId,
       announce: {
         agentVersion: AGENT_VERSION,
-        maxSessions: this.opts.maxSessions,
+        maxSessions: this.limits.maxSessions,
+        consent: this.consent.signed,
         models: [
           {
             id: this.model.id,
@@ -167,6 +208,7 @@ export class Agent {
             layerBegin: this.held.layerBegin,
             layerEnd: this.held.layerEnd,
             nCtx: this.model.contextLimit,
+            heldBytes: heldBytes({ fileBytes: Bun.file(this.model.path).size, nLayers: this.model.native.info.nLayer }, this.held),
           },
         ],
       },
@@ -185,6 +227,32 @@ export class Agent {
     });
     this.link.start();
     this.sweeper = setInterval(() => this.server.sweepIdle(), 30_000);
+    this.consentWatch = watchConsent(this.consent.path, () => this.reloadConsent());
+  }
+
+  /**
+   * The owner edited the contract (`aria-agent consent set|revoke`, or by hand): sign it, put it in
+   * force here, and send it to the coordinator. A bad edit is reported and the old contract stays.
+   */
+  private reloadConsent(): void {
+    let contract: ConsentContract;
+    try {
+      contract = loadConsent(this.consent.path).contract;
+    } catch (err) {
+      this.log(`${(err as Error).message}; keeping the contract in force`);
+      return;
+    }
+    if (JSON.stringify(contract) === JSON.stringify(this.consent.contract)) return;
+    const signed = signConsent(
+      contract,
+      this.identity.nodeId,
+      this.identity.secretKey,
+      Math.max(Date.now(), this.consent.signed.body.issued_at + 1),
+    );
+    this.consent = { path: this.consent.path, contract, signed };
+    this.server.setConsent(contract);
+    this.link?.setConsent(signed);
+    this.log(`consent changed: ${summarize(contract)}`);
   }
 
   /** Finish in-flight sessions (accepting no new ones), then leave. */
@@ -198,6 +266,7 @@ export class Agent {
 
   stop(): void {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.consentWatch?.();
     this.server.closeAll();
     this.link?.stop();
   }

@@ -27,6 +27,8 @@ function open(server: StageServer, session: number, stage: number, stages: numbe
     type: "open",
     session,
     requestId: `chatcmpl-test-${session}`,
+    task: "chat",
+    contributionScore: 0,
     model: model.id,
     stage,
     stages,

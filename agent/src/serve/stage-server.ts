@@ -6,12 +6,14 @@
  * call per shard (ShardBatcher), so concurrent requests share each weight read.
  */
 
+import { type ConsentContract, consentRefusal, DEFAULT_CONTRACT, type TaskType } from "../../../shared/consent/contract.ts";
 import { HashChain, type ReceiptBody, signReceipt } from "../../../shared/ledger/receipt.ts";
 import type { StageFailureCode } from "../../../shared/protocol/errors.ts";
 import { decodeFrame, encodeFrame, FLAG_FINAL } from "../../../shared/protocol/frame.ts";
 import type { AgentMessage, FeedMessage, OpenMessage, TokenizeMessage } from "../../../shared/protocol/messages.ts";
 import { TokenizerError } from "../../../shared/tokenizer/index.ts";
 import { KernelError, type NativeShard } from "../kernels/engine.ts";
+import { BandwidthLimiter } from "./bandwidth.ts";
 import type { LoadedModel } from "./loaded-model.ts";
 import { PREFILL_CHUNK } from "./local-generation.ts";
 import { ShardBatcher } from "./shard-batcher.ts";
@@ -75,6 +77,7 @@ export class StageServer {
   /** One shard per layer range served (usually just the held range), created on first use. */
   private readonly shards = new Map<string, ShardRef>();
   private draining = false;
+  private readonly bandwidth: BandwidthLimiter;
 
   constructor(
     private readonly model: LoadedModel,
@@ -83,7 +86,35 @@ export class StageServer {
     private readonly out: StageOutput,
     private readonly log: (line: string) => void,
     private readonly identity: StageIdentity,
-  ) {}
+    /** The owner's consent contract in force: checked for every new session (defence in depth). */
+    private consent: ConsentContract = DEFAULT_CONTRACT,
+  ) {
+    this.bandwidth = new BandwidthLimiter(consent.max_bandwidth_mbps);
+  }
+
+  /** The owner changed the contract: new sessions follow it; with "stop open work" open ones end now. */
+  setConsent(consent: ConsentContract): void {
+    this.consent = consent;
+    this.bandwidth.setRate(consent.max_bandwidth_mbps);
+    if (consent.revoked && consent.stop_open_work) {
+      for (const id of [...this.sessions.keys()]) {
+        this.fail(id, new StageError("consent_refused", "the owner revoked consent and stopped open work"));
+        this.close(id);
+      }
+    }
+  }
+
+  /** Refuse work the contract does not allow now, naming why. */
+  private checkConsent(m: { task: TaskType; contributionScore: number }): void {
+    const refusal = consentRefusal(this.consent, { task: m.task, contributionScore: m.contributionScore, at: new Date() });
+    if (refusal)
+      throw new StageError("consent_refused", `the owner's consent contract does not allow this request (${refusal.replace("_", " ")})`);
+  }
+
+  /** Per-request lines in this agent's log, only when the owner allows logging. */
+  private logSession(line: string): void {
+    if (this.consent.allow_logging) this.log(line);
+  }
 
   get activeSessions(): number {
     return this.sessions.size;
@@ -97,6 +128,7 @@ export class StageServer {
   tokenize(m: TokenizeMessage): void {
     try {
       if (m.model !== this.model.id) throw new StageError("model_not_loaded", `this agent serves ${this.model.id}`);
+      this.checkConsent(m);
       this.out.send({ type: "tokenized", session: m.session, tokens: this.model.promptTokens(m.messages) });
     } catch (err) {
       this.fail(m.session, err);
@@ -107,6 +139,7 @@ export class StageServer {
     try {
       if (this.draining) throw new StageError("draining", "the agent is shutting down");
       if (m.model !== this.model.id) throw new StageError("model_not_loaded", `this agent serves ${this.model.id}`);
+      this.checkConsent(m);
       if (m.layerBegin < this.held.layerBegin || m.layerEnd > this.held.layerEnd || m.layerBegin >= m.layerEnd) {
         throw new StageError(
           "bad_range",
@@ -121,7 +154,7 @@ export class StageServer {
       if (m.params.seed === undefined) throw new StageError("bad_params", "the coordinator must fix the seed");
       const shard = this.shardFor(m.layerBegin, m.layerEnd);
       const seq = shard.shard.openSequence(m.nCtx);
-      this.log(
+      this.logSession(
         `session ${m.session}: stage ${m.stage + 1}/${m.stages}, layers ${m.layerBegin}-${m.layerEnd - 1}, ${m.history.length} tokens to replay`,
       );
       this.sessions.set(m.session, {
@@ -217,7 +250,7 @@ export class StageServer {
     let freed = 0;
     for (const s of [...this.sessions.values()]) {
       if (now - s.lastActivity > SESSION_IDLE_MS) {
-        this.log(`session ${s.id}: idle for ${Math.round((now - s.lastActivity) / 1000)} s, freed`);
+        this.logSession(`session ${s.id}: idle for ${Math.round((now - s.lastActivity) / 1000)} s, freed`);
         this.close(s.id, false);
         freed++;
       }
@@ -235,7 +268,10 @@ export class StageServer {
     if (!s.last) {
       const width = this.model.native.info.nEmbd;
       s.work.output.add(pos0, n, f32Bytes(out));
-      this.out.sendFrame(encodeFrame({ session: s.id, fromStage: s.stage, flags: final ? FLAG_FINAL : 0, pos0, rows: n, width }, out));
+      const frame = encodeFrame({ session: s.id, fromStage: s.stage, flags: final ? FLAG_FINAL : 0, pos0, rows: n, width }, out);
+      await this.bandwidth.take(frame.byteLength);
+      if (s.closed) return;
+      this.out.sendFrame(frame);
       return;
     }
     if (!wantLogits || !logits) return;

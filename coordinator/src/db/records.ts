@@ -1,8 +1,9 @@
-/** The Swarm's writes to D1: node and model registration, and ledger rows. */
+/** The Swarm's reads and writes of D1 outside the log: nodes, models, consent contracts. */
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import type { SignedConsent } from "../../../shared/consent/signed-consent.ts";
 import type { ModelShard } from "../../../shared/protocol/messages.ts";
-import { ledger, models, nodes } from "./schema.ts";
+import { consents, models, nodes } from "./schema.ts";
 
 export type Db = ReturnType<typeof drizzle>;
 
@@ -44,13 +45,28 @@ export async function isKnownModel(db: Db, modelId: string): Promise<boolean> {
   }
 }
 
-export type LedgerRow = typeof ledger.$inferInsert;
-
-/** Append one ledger row (a single INSERT: it is either fully there or not at all). */
-export async function appendLedger(db: Db, row: LedgerRow): Promise<void> {
+/** The consent contract a node last sent, if any. */
+export async function storedConsent(db: Db, nodeId: string): Promise<SignedConsent | null> {
   try {
-    await db.insert(ledger).values(row);
+    const rows = await db.select({ signed: consents.signed }).from(consents).where(eq(consents.nodeId, nodeId)).limit(1);
+    return rows[0] ? (JSON.parse(rows[0].signed) as SignedConsent) : null;
   } catch (err) {
-    throw new DbError("appending to the ledger", err);
+    throw new DbError("reading a consent contract", err);
+  }
+}
+
+/** Store a node's consent contract in force (replacing the one before). */
+export async function saveConsent(db: Db, signed: SignedConsent, now: number): Promise<void> {
+  const row = {
+    nodeId: signed.body.node,
+    signed: JSON.stringify(signed),
+    issuedAt: signed.body.issued_at,
+    revoked: signed.body.contract.revoked,
+    updatedAt: now,
+  };
+  try {
+    await db.insert(consents).values(row).onConflictDoUpdate({ target: consents.nodeId, set: row });
+  } catch (err) {
+    throw new DbError("storing a consent contract", err);
   }
 }

@@ -110,3 +110,13 @@ export const witnesses = sqliteTable("witnesses", {
   size: integer("size").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
+
+/** Each node's consent contract in force: the signed form its agent sent (docs/consent.md). */
+export const consents = sqliteTable("consents", {
+  nodeId: text("node_id").primaryKey(),
+  /** The SignedConsent as JSON. */
+  signed: text("signed").notNull(),
+  issuedAt: integer("issued_at").notNull(),
+  revoked: integer("revoked", { mode: "boolean" }).notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

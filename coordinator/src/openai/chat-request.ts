@@ -3,6 +3,7 @@
  * Swarm hands to an agent. Anything we cannot honour is refused with a 400 rather than ignored.
  */
 import { z } from "zod";
+import type { TaskType } from "../../../shared/consent/contract.ts";
 import type { ChatMessage, SamplingParams } from "../../../shared/protocol/messages.ts";
 import { ApiError } from "../errors.ts";
 
@@ -43,6 +44,13 @@ export interface ChatJob {
   params: SamplingParams;
   stream: boolean;
   includeUsage: boolean;
+  /** The kind of work, for consent contracts. */
+  task: TaskType;
+  /**
+   * The requester's contribution score, for contracts with `min_contribution_score`. API keys earn
+   * none yet, so every request counts as 0 (docs/consent.md).
+   */
+  contributionScore: number;
 }
 
 /** Parse the raw body text; throws ApiError(400) naming the offending field. */
@@ -76,6 +84,8 @@ export function parseChatRequest(bodyText: string): ChatJob {
     },
     stream: body.stream === true,
     includeUsage: body.stream_options?.include_usage === true,
+    task: "chat",
+    contributionScore: 0,
   };
 }
 

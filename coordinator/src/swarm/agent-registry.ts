@@ -10,10 +10,13 @@
  *   estimates for planning and rebuild themselves.
  * - Only "ready", open, non-draining sockets get new work.
  */
+
+import { type ConsentRefusal, consentRefusal, type TaskType } from "../../../shared/consent/contract.ts";
+import { consentSignatureHolds, type SignedConsent } from "../../../shared/consent/signed-consent.ts";
 import { verifyHex } from "../../../shared/crypto/ed25519.ts";
 import type { ProtocolErrorCode } from "../../../shared/protocol/errors.ts";
 import { authMessage, type HelloMessage, PROTOCOL_VERSION } from "../../../shared/protocol/messages.ts";
-import { type Db, recordLogin } from "../db/records.ts";
+import { type Db, recordLogin, saveConsent, storedConsent } from "../db/records.ts";
 import { attachmentOf, type ReadyAttachment, type SocketAttachment } from "./agent-socket.ts";
 import { type Offer, planChain, updateEwma } from "./planner.ts";
 
@@ -36,9 +39,19 @@ export interface ServedModel {
 /** An offer with what the Swarm needs to use it. */
 export type LiveOffer = Offer & { ws: WebSocket; nLayers: number; nCtx: number; sha256: string };
 
+/** A consent event to log: a first contract, a changed one, or a revocation. */
+export type ConsentEvent = { event: "grant" | "change" | "revoke"; signed: SignedConsent };
+
 export type LoginAnswer =
-  | { ok: true; attachment: ReadyAttachment; displaced: WebSocket[] }
+  | { ok: true; attachment: ReadyAttachment; displaced: WebSocket[]; consent: ConsentEvent | null }
   | { ok: false; code: ProtocolErrorCode; message: string; closeCode: number };
+
+/** What consent contracts judge about a request. */
+export interface WorkRequest {
+  task: TaskType;
+  contributionScore: number;
+  at: Date;
+}
 
 export class AgentRegistry {
   /** Measured stage time per node (EWMA, ms). */
@@ -67,9 +80,21 @@ export class AgentRegistry {
         );
       }
     }
+    const consentProblem = await checkConsent(hello.consent, hello.nodeId);
+    if (consentProblem) return refuse("bad_consent", consentProblem);
+    const maxRam = hello.consent.body.contract.max_ram_mb;
+    const held = hello.models.reduce((n, s) => n + s.heldBytes, 0);
+    if (held > maxRam * 2 ** 20) {
+      return refuse(
+        "bad_consent",
+        `the layers announced need ${Math.ceil(held / 2 ** 20)} MB, more than the consent's max_ram_mb ${maxRam}`,
+      );
+    }
     const now = Date.now();
+    let consent: ConsentEvent | null;
     try {
       await recordLogin(this.db, hello.nodeId, hello.agentVersion, hello.models, now);
+      consent = await this.recordConsent(hello.consent, now);
     } catch (err) {
       console.error(err);
       return refuse("server_error", "the coordinator could not record the login; retry later", 1011);
@@ -86,9 +111,41 @@ export class AgentRegistry {
       maxSessions: hello.maxSessions,
       connectedAt: now,
       draining: false,
+      consent: hello.consent.body.contract,
+      consentIssuedAt: hello.consent.body.issued_at,
     };
     ws.serializeAttachment(attachment satisfies SocketAttachment);
-    return { ok: true, attachment, displaced };
+    return { ok: true, attachment, displaced, consent };
+  }
+
+  /**
+   * The owner changed or revoked the contract: check it, store it, and put it in force for new
+   * work. Answers the event to log (null for a stale or repeated contract), or a refusal.
+   */
+  async updateConsent(
+    ws: WebSocket,
+    attachment: ReadyAttachment,
+    signed: SignedConsent,
+  ): Promise<ConsentEvent | null | { refused: string }> {
+    const problem = await checkConsent(signed, attachment.nodeId);
+    if (problem) return { refused: problem };
+    if (signed.body.issued_at <= attachment.consentIssuedAt) return null;
+    ws.serializeAttachment({
+      ...attachment,
+      consent: signed.body.contract,
+      consentIssuedAt: signed.body.issued_at,
+    } satisfies SocketAttachment);
+    return this.recordConsent(signed, Date.now());
+  }
+
+  /** Store a contract unless it is the one already stored; the event it is, for the log. */
+  private async recordConsent(signed: SignedConsent, now: number): Promise<ConsentEvent | null> {
+    const before = await storedConsent(this.db, signed.body.node);
+    if (before && before.signature === signed.signature) return null;
+    if (before && before.body.issued_at > signed.body.issued_at) return null; // an older contract replayed
+    await saveConsent(this.db, signed, now);
+    const event = signed.body.contract.revoked ? "revoke" : before ? "change" : "grant";
+    return { event, signed };
   }
 
   markDraining(ws: WebSocket, attachment: ReadyAttachment): void {
@@ -134,11 +191,20 @@ export class AgentRegistry {
 
   // ── the shard map ─────────────────────────────────────────────────────────────────────────
 
-  /** Offers for a model from agents that take new work (not draining). */
-  offersFor(model: string): LiveOffer[] {
+  /**
+   * Offers for a model from agents that take new work (not draining), and — given a request —
+   * whose consent contracts allow it now (revocation included). `refusals` collects why the
+   * others' contracts did not. Without a request: every non-draining holder, whatever its contract.
+   */
+  offersFor(model: string, request?: WorkRequest, refusals?: Set<ConsentRefusal>): LiveOffer[] {
     const out: LiveOffer[] = [];
     for (const { ws, attachment, shard } of this.readyShards()) {
       if (shard.id !== model || attachment.draining) continue;
+      const refusal = request ? consentRefusal(attachment.consent, request) : null;
+      if (refusal) {
+        refusals?.add(refusal);
+        continue;
+      }
       out.push({
         ...this.offerOf(attachment, shard.layerBegin, shard.layerEnd),
         ws,
@@ -154,6 +220,7 @@ export class AgentRegistry {
   listModels(): ServedModel[] {
     const byModel = new Map<string, { nLayers: number; offers: Offer[] }>();
     for (const { attachment, shard } of this.readyShards()) {
+      if (attachment.consent.revoked) continue;
       const entry = byModel.get(shard.id) ?? { nLayers: shard.nLayers, offers: [] };
       entry.offers.push(this.offerOf(attachment, shard.layerBegin, shard.layerEnd));
       byModel.set(shard.id, entry);
@@ -208,9 +275,17 @@ export class AgentRegistry {
       layerEnd,
       stageMs: this.stageMs.get(a.nodeId) ?? DEFAULT_STAGE_MS,
       active: this.active.get(a.nodeId) ?? 0,
-      maxSessions: a.maxSessions,
+      // The owner's contract caps what the agent offers.
+      maxSessions: Math.min(a.maxSessions, a.consent.max_concurrent_tasks),
     };
   }
+}
+
+/** Why a signed contract is not acceptable from this node, or null. */
+async function checkConsent(signed: SignedConsent, nodeId: string): Promise<string | null> {
+  if (signed.body.node !== nodeId) return "the consent contract is signed for another node";
+  if (!(await consentSignatureHolds(signed))) return "the consent contract's signature does not verify against the node key";
+  return null;
 }
 
 function refuse(code: ProtocolErrorCode, message: string, closeCode = 1008): LoginAnswer {

@@ -2,6 +2,7 @@
  * What the Swarm remembers about each agent socket, stored as the socket's hibernation
  * attachment (so it survives the Durable Object being evicted between messages).
  */
+import type { ConsentContract } from "../../../shared/consent/contract.ts";
 import type { ModelShard } from "../../../shared/protocol/messages.ts";
 
 export type SocketAttachment =
@@ -15,6 +16,9 @@ export type SocketAttachment =
       connectedAt: number;
       /** Set when the agent announced it is shutting down: plan nothing new on it. */
       draining: boolean;
+      /** The owner's consent contract in force (its signed form is in D1), and when it was issued. */
+      consent: ConsentContract;
+      consentIssuedAt: number;
     };
 
 export type ReadyAttachment = Extract<SocketAttachment, { state: "ready" }>;

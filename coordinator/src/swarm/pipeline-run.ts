@@ -12,6 +12,8 @@
  * - The event stream ends with exactly one `done` or `error` (or the client cancelled it).
  * - Stage timing is held by the attempt's stages, so a relay never searches for its request.
  */
+
+import type { TaskType } from "../../../shared/consent/contract.ts";
 import type { RequestErrorCode } from "../../../shared/protocol/errors.ts";
 import type { FrameHeader } from "../../../shared/protocol/frame.ts";
 import type { ChatMessage, CoordinatorMessage, FailedMessage, SampledMessage, SamplingParams } from "../../../shared/protocol/messages.ts";
@@ -60,12 +62,11 @@ export const RECEIPT_WAIT_MS = 2_000;
 export interface RunHost {
   /** Plan a chain for the model avoiding `excluded`; null when no chain has a free slot. */
   plan(
-    model: string,
-    nLayers: number,
+    run: PipelineRun,
     excluded: ReadonlySet<string>,
   ): { nodeId: string; ws: WebSocket; layerBegin: number; layerEnd: number; sha256: string }[] | null;
   /** Whether any chain could serve the model at all (ignoring capacity). */
-  covered(model: string, nLayers: number, excluded: ReadonlySet<string>): boolean;
+  covered(run: PipelineRun, excluded: ReadonlySet<string>): boolean;
   /** A new session id for an attempt of this run; routes its messages here until ended. */
   beginSession(run: PipelineRun, chain: readonly StageRef[]): number;
   /** The attempt is closed: no more work for it; only its receipts are still routed here. */
@@ -99,6 +100,8 @@ export class PipelineRun {
   readonly startedAt = Date.now();
   readonly model: string;
   readonly messages: ChatMessage[];
+  /** What consent contracts judge: the kind of work and the requester's contribution score. */
+  readonly task: { task: TaskType; contributionScore: number };
   /** Sampling parameters with the seed fixed, so replays make the same choices. */
   readonly params: SamplingParams & { seed: number };
   /** Prompt token ids (from the first stage's `tokenized`), then each sampled id. */
@@ -130,6 +133,7 @@ export class PipelineRun {
   ) {
     this.model = job.model;
     this.messages = job.messages;
+    this.task = { task: job.task, contributionScore: job.contributionScore };
     this.params = { ...job.params, seed: job.params.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]! };
     this.events = new ReadableStream<Uint8Array>({
       start: (c) => {
@@ -227,7 +231,13 @@ export class PipelineRun {
       const wait = new Promise<void>((resolve, reject) => {
         this.tokenized = { resolve, reject };
       });
-      this.send(attempt.chain[0]!, { type: "tokenize", session: attempt.session, model: this.model, messages: this.messages });
+      this.send(attempt.chain[0]!, {
+        type: "tokenize",
+        session: attempt.session,
+        model: this.model,
+        messages: this.messages,
+        ...this.task,
+      });
       try {
         await wait;
         break;
@@ -249,7 +259,7 @@ export class PipelineRun {
   private async waitForCapacity(): Promise<Attempt> {
     const deadline = Date.now() + QUEUE_TIMEOUT_MS;
     for (;;) {
-      if (!this.host.covered(this.model, this.nLayers, this.excluded))
+      if (!this.host.covered(this, this.excluded))
         throw new RequestError("no_route", `no chain of agents can serve '${this.model}' right now`);
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new RequestError("agents_busy", `every agent serving '${this.model}' is at capacity; retry shortly`);
@@ -276,6 +286,7 @@ export class PipelineRun {
         layerBegin: stage.layerBegin,
         layerEnd: stage.layerEnd,
         requestId: this.requestId,
+        ...this.task,
         nCtx: this.prompt!.length + this.budget,
         params: { ...this.params, maxTokens: this.budget },
         history: this.generated,
@@ -356,7 +367,7 @@ export class PipelineRun {
 
   /** Plan a chain avoiding the excluded agents; it becomes the current attempt. */
   private newAttempt(): Attempt | null {
-    const plan = this.host.plan(this.model, this.nLayers, this.excluded);
+    const plan = this.host.plan(this, this.excluded);
     if (!plan) return null;
     const chain: StageRef[] = plan.map((p) => ({ ...p, lastInputAt: 0, lastOutputAt: 0 }));
     const attempt: Attempt = { session: this.host.beginSession(this, chain), chain, lastProgressAt: Date.now() };

@@ -10,6 +10,7 @@
  * - A socket's attachment says whether it has logged in (agent-socket.ts).
  */
 import { DurableObject } from "cloudflare:workers";
+import type { ConsentRefusal } from "../../../shared/consent/contract.ts";
 import { toHex } from "../../../shared/crypto/hex.ts";
 import type { ProtocolErrorCode } from "../../../shared/protocol/errors.ts";
 import { peekFrameHeader } from "../../../shared/protocol/frame.ts";
@@ -22,13 +23,14 @@ import {
   parseFrame,
 } from "../../../shared/protocol/messages.ts";
 import { isKnownModel, openDb } from "../db/records.ts";
+import { consentEntry } from "../ledger/consent-entry.ts";
 import { inferenceEntriesOf } from "../ledger/inference-entry.ts";
 import { type LogKey, loadLogKey } from "../ledger/log-key.ts";
 import { LogStore } from "../ledger/log-store.ts";
 import { Sequencer } from "../ledger/sequencer.ts";
 import { Witnessing } from "../ledger/witnessing.ts";
 import type { ChatJob } from "../openai/chat-request.ts";
-import { AgentRegistry, HEARTBEAT_MS, type ServedModel } from "./agent-registry.ts";
+import { AgentRegistry, type ConsentEvent, HEARTBEAT_MS, type ServedModel } from "./agent-registry.ts";
 import { attachmentOf, closeQuietly, type SocketAttachment, sendQuietly } from "./agent-socket.ts";
 import type { OpenResult } from "./job-events.ts";
 import { PipelineRun, RequestError, type RunHost } from "./pipeline-run.ts";
@@ -107,6 +109,7 @@ export class Swarm extends DurableObject<Env> {
       if (message.type !== "hello") return this.reject(ws, "not_logged_in", "the first message must be hello");
       const answer = await this.registry.login(ws, attachment.nonce, message);
       if (!answer.ok) return this.reject(ws, answer.code, answer.message, answer.closeCode);
+      if (answer.consent) await this.logConsent(answer.consent);
       for (const other of answer.displaced) {
         sendQuietly(
           other,
@@ -153,6 +156,15 @@ export class Swarm extends DurableObject<Env> {
         return this.witnessing.onCosigned(attachment.nodeId, message);
       case "witness_refused":
         return this.witnessing.onRefused(attachment.nodeId, message);
+      case "consent": {
+        const answer = await this.registry.updateConsent(ws, attachment, message.consent);
+        if (answer && "refused" in answer) return this.reject(ws, "bad_consent", answer.refused);
+        if (answer) await this.logConsent(answer);
+        // Revoked with "stop open work": its open requests fail over to other agents now.
+        if (message.consent.body.contract.revoked && message.consent.body.contract.stop_open_work)
+          await this.nodeLost(attachment.nodeId, "the owner revoked consent");
+        return;
+      }
     }
   }
 
@@ -201,9 +213,22 @@ export class Swarm extends DurableObject<Env> {
    * streamed. The events stream carries the tokens as the last stage chooses them.
    */
   async openCompletion(job: ChatJob): Promise<OpenResult> {
-    const offers = this.registry.offersFor(job.model);
+    const refusals = new Set<ConsentRefusal>();
+    const offers = this.registry.offersFor(
+      job.model,
+      { task: job.task, contributionScore: job.contributionScore, at: new Date() },
+      refusals,
+    );
     const nLayers = offers[0]?.nLayers;
     if (nLayers === undefined || !planChain(offers, nLayers, true)) {
+      const regardless = this.registry.offersFor(job.model);
+      if (refusals.size > 0 && regardless.length > 0 && planChain(regardless, regardless[0]!.nLayers, true)) {
+        return {
+          ok: false,
+          code: "no_consent",
+          message: `Agents serve '${job.model}', but no agent's consent contract allows this request now (${[...refusals].map(describeRefusal).join("; ")}).`,
+        };
+      }
       if (!(await isKnownModel(this.db, job.model))) {
         return { ok: false, code: "model_not_found", message: `The model '${job.model}' does not exist or no agent has ever served it.` };
       }
@@ -236,16 +261,16 @@ export class Swarm extends DurableObject<Env> {
 
   private runHost(): RunHost {
     return {
-      plan: (model, nLayers, excluded) => {
-        const offers = this.registry.offersFor(model).filter((o) => !excluded.has(o.nodeId));
-        const plan = planChain(offers, nLayers);
+      plan: (run, excluded) => {
+        const offers = this.registry.offersFor(run.model, { ...run.task, at: new Date() }).filter((o) => !excluded.has(o.nodeId));
+        const plan = planChain(offers, run.nLayers);
         if (!plan) return null;
         const byNode = new Map(offers.map((o) => [o.nodeId, o]));
         return plan.map((p) => ({ ...p, ws: byNode.get(p.nodeId)!.ws, sha256: byNode.get(p.nodeId)!.sha256 }));
       },
-      covered: (model, nLayers, excluded) => {
-        const offers = this.registry.offersFor(model).filter((o) => !excluded.has(o.nodeId));
-        return planChain(offers, nLayers, true) !== null;
+      covered: (run, excluded) => {
+        const offers = this.registry.offersFor(run.model, { ...run.task, at: new Date() }).filter((o) => !excluded.has(o.nodeId));
+        return planChain(offers, run.nLayers, true) !== null;
       },
       beginSession: (run, chain) => {
         const session = this.nextSession++ >>> 0;
@@ -280,6 +305,15 @@ export class Swarm extends DurableObject<Env> {
     };
   }
 
+  /** Log a consent event; a failure is logged and retried with the node's next login (the contract itself is stored). */
+  private async logConsent(event: ConsentEvent): Promise<void> {
+    try {
+      await this.sequencer.submit([consentEntry(event)]);
+    } catch (err) {
+      console.error("ledger: could not queue a consent entry", err);
+    }
+  }
+
   /** A new checkpoint: ask every logged-in agent to witness it. */
   private witnessAll(): void {
     const nodes = [...this.registry.readySockets()].map((s) => s.attachment.nodeId);
@@ -305,5 +339,19 @@ export class Swarm extends DurableObject<Env> {
   private async ensureAlarm(): Promise<void> {
     if (this.ctx.getWebSockets().length === 0 && this.runs.size === 0) return;
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + ALARM_EVERY_MS);
+  }
+}
+
+/** Consent refusals in the words of the 503 message. */
+function describeRefusal(refusal: ConsentRefusal): string {
+  switch (refusal) {
+    case "revoked":
+      return "consent revoked";
+    case "schedule":
+      return "outside the owners' schedules and days";
+    case "task_type":
+      return "this task type is not allowed";
+    case "contribution_score":
+      return "the requester's contribution score is below the owners' minimum";
   }
 }

@@ -15,6 +15,7 @@ export async function run(args: string[]): Promise<void> {
     "cache-dir": { type: "string" },
     "config-dir": { type: "string" },
     "ledger-vkey": { type: "string" },
+    consent: { type: "string" },
   });
   if (!opts.coordinator) throw new CLIError("--coordinator <url> is required", "bad_option", 2);
   if (!opts.model) throw new CLIError("--model <path|id> is required (the built-in model is aria-tiny-random)", "bad_option", 2);
@@ -22,12 +23,13 @@ export async function run(args: string[]): Promise<void> {
     coordinator: opts.coordinator,
     model: opts.model,
     layers: parseLayers(opts.layers),
-    threads: positiveInt(opts.threads, "threads", navigator.hardwareConcurrency || 1),
+    threads: opts.threads === undefined ? undefined : positiveInt(opts.threads, "threads", 1),
     head: headOption(opts.head),
     maxSessions: positiveInt(opts["max-sessions"], "max-sessions", 4),
     cacheDir: opts["cache-dir"],
     configDir: opts["config-dir"],
     ledgerVkey: opts["ledger-vkey"],
+    consentFile: opts.consent,
     env: process.env,
     log: (line) => console.error(`[aria-agent] ${line}`),
   });
