@@ -21,7 +21,7 @@ export const ConsentContractSchema = z.strictObject({
   /** Share of this machine's cores the agent may use (its threads). */
   cpu_percent: z.number().int().min(1).max(100),
   /** Memory the agent may hold for model layers and caches, MB (limits the layers it takes). */
-  max_ram_mb: z.number().int().min(16).max(16_777_216),
+  max_ram_mb: z.number().int().min(1).max(16_777_216),
   /** Outgoing activation traffic, megabits per second. */
   max_bandwidth_mbps: z.number().positive().max(1_000_000),
   /** When the agent may work, UTC: one window or several. */

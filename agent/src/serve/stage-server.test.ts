@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DAYS, parseContract } from "../../../shared/consent/contract.ts";
 import { publicKeyHex, randomSecretKey } from "../../../shared/crypto/ed25519.ts";
 import { checkReceipt, type SignedReceipt } from "../../../shared/ledger/receipt.ts";
 import { decodeFrame, encodeFrame, FLAG_FINAL } from "../../../shared/protocol/frame.ts";
@@ -137,5 +138,60 @@ describe("StageServer", () => {
     server.feed({ type: "feed", session: 6, pos0: 0, tokens: [1] });
     await settle();
     expect(sent.length).toBe(before);
+  });
+
+  test("consent, on the agent's own side: work outside the contract is refused with a named error", async () => {
+    const today = DAYS[new Date().getUTCDay()]!;
+    const h = (new Date().getUTCHours() + 2) % 24;
+    const pad = (n: number) => String(n).padStart(2, "0");
+    const cases: [Record<string, unknown>, string][] = [
+      [{ schedule: `${pad(h)}:00-${pad((h + 1) % 24)}:00` }, "schedule"],
+      [{ days: DAYS.filter((d) => d !== today) }, "schedule"],
+      [{ task_types: ["completion"] }, "task type"],
+      [{ min_contribution_score: 3 }, "contribution score"],
+      [{ revoked: true }, "revoked"],
+    ];
+    let session = 100;
+    for (const [fields, why] of cases) {
+      const server = new StageServer(model, { layerBegin: 0, layerEnd: 6 }, 2, out, (l) => logs.push(l), identity, parseContract(fields));
+      open(server, ++session, 0, 1, [0, 6]);
+      expect(sent.at(-1)).toMatchObject({ type: "failed", session, code: "consent_refused" });
+      expect((sent.at(-1) as { message: string }).message).toContain(why);
+      server.tokenize({
+        type: "tokenize",
+        session,
+        model: model.id,
+        messages: [{ role: "user", content: "hi" }],
+        task: "chat",
+        contributionScore: 0,
+      });
+      expect(sent.at(-1)).toMatchObject({ type: "failed", session, code: "consent_refused" });
+      expect(server.activeSessions).toBe(0);
+    }
+  });
+
+  test("consent changes apply at once: revoke stops new work, stop_open_work ends open work; allow_logging false keeps requests out of the log", async () => {
+    const lines: string[] = [];
+    const server = new StageServer(
+      model,
+      { layerBegin: 0, layerEnd: 6 },
+      2,
+      out,
+      (l) => lines.push(l),
+      identity,
+      parseContract({ allow_logging: false }),
+    );
+    open(server, 200, 0, 1, [0, 6]);
+    expect(server.activeSessions).toBe(1);
+    expect(lines.filter((l) => l.includes("session 200"))).toEqual([]);
+    server.setConsent(parseContract({ revoked: true }));
+    expect(server.activeSessions).toBe(1); // open work finishes
+    open(server, 201, 0, 1, [0, 6]);
+    expect(sent.at(-1)).toMatchObject({ type: "failed", session: 201, code: "consent_refused" });
+    server.setConsent(parseContract({ revoked: true, stop_open_work: true }));
+    expect(server.activeSessions).toBe(0);
+    expect(sent.some((m) => m.type === "failed" && m.session === 200 && m.code === "consent_refused")).toBe(true);
+    await settle();
+    expect(sent.at(-1)).toMatchObject({ type: "receipt", session: 200 });
   });
 });
