@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { ConsentError, consentRefusal, DEFAULT_CONTRACT, parseContract, scheduleAllows, threadsAllowed } from "./contract.ts";
+import { type ConsentError, consentRefusal, DEFAULT_CONTRACT, parseContract, scheduleAllows, threadsAllowed } from "./contract.ts";
 
 const at = (iso: string) => new Date(iso);
 
