@@ -100,6 +100,8 @@ export class ScriptedAgent {
       /** Contract fields that differ from the default contract. */
       consent?: Partial<ConsentContract>;
       heldBytes?: number;
+      /** The model file's hash (default ab…ab). */
+      sha256?: string;
     } = {},
   ) {
     const challenge = await this.expect("challenge");
@@ -116,7 +118,15 @@ export class ScriptedAgent {
       signature,
       maxSessions: opts.maxSessions ?? 2,
       models: [
-        { id: model, sha256: "ab".repeat(32), nLayers, layerBegin, layerEnd, nCtx: opts.nCtx ?? 512, heldBytes: opts.heldBytes ?? 1024 },
+        {
+          id: model,
+          sha256: opts.sha256 ?? "ab".repeat(32),
+          nLayers,
+          layerBegin,
+          layerEnd,
+          nCtx: opts.nCtx ?? 512,
+          heldBytes: opts.heldBytes ?? 1024,
+        },
       ],
       consent: signConsent({ ...DEFAULT_CONTRACT, ...opts.consent }, nodeId, secretKey, Date.now()),
     });

@@ -18,7 +18,7 @@ import type { ProtocolErrorCode } from "../../../shared/protocol/errors.ts";
 import { authMessage, type HelloMessage, PROTOCOL_VERSION } from "../../../shared/protocol/messages.ts";
 import { type Db, recordLogin, saveConsent, storedConsent } from "../db/records.ts";
 import { attachmentOf, type ReadyAttachment, type SocketAttachment } from "./agent-socket.ts";
-import { type Offer, planChain, updateEwma } from "./planner.ts";
+import { type FileOffer, type Offer, planByFile, updateEwma } from "./planner.ts";
 
 /** How often agents ping; sent to them in `welcome`. */
 export const HEARTBEAT_MS = 2_000;
@@ -218,16 +218,16 @@ export class AgentRegistry {
 
   /** Models whose layers the logged-in agents fully cover, with how many agents serve each. */
   listModels(): ServedModel[] {
-    const byModel = new Map<string, { nLayers: number; offers: Offer[] }>();
+    const byModel = new Map<string, FileOffer[]>();
     for (const { attachment, shard } of this.readyShards()) {
       if (attachment.consent.revoked) continue;
-      const entry = byModel.get(shard.id) ?? { nLayers: shard.nLayers, offers: [] };
-      entry.offers.push(this.offerOf(attachment, shard.layerBegin, shard.layerEnd));
-      byModel.set(shard.id, entry);
+      const offer = { ...this.offerOf(attachment, shard.layerBegin, shard.layerEnd), sha256: shard.sha256, nLayers: shard.nLayers };
+      byModel.set(shard.id, [...(byModel.get(shard.id) ?? []), offer]);
     }
     const served: ServedModel[] = [];
-    for (const [id, { nLayers, offers }] of byModel) {
-      if (planChain(offers, nLayers, true)) served.push({ id, nLayers, agents: new Set(offers.map((o) => o.nodeId)).size });
+    for (const [id, offers] of byModel) {
+      const file = planByFile(offers, true);
+      if (file) served.push({ id, nLayers: file.offers[0]!.nLayers, agents: new Set(file.offers.map((o) => o.nodeId)).size });
     }
     return served.sort((a, b) => a.id.localeCompare(b.id));
   }

@@ -99,6 +99,8 @@ export const QUEUE_TIMEOUT_MS = 30_000;
 export class PipelineRun {
   readonly startedAt = Date.now();
   readonly model: string;
+  readonly sha256: string;
+  readonly nLayers: number;
   readonly messages: ChatMessage[];
   /** What consent contracts judge: the kind of work and the requester's contribution score. */
   readonly task: { task: TaskType; contributionScore: number };
@@ -127,11 +129,14 @@ export class PipelineRun {
     private readonly host: RunHost,
     readonly requestId: string,
     job: ChatJob,
-    readonly nLayers: number,
+    /** The model file the run is pinned to (every chain, failovers included, uses this file). */
+    file: { sha256: string; nLayers: number },
     /** The model's context (the smallest any stage offers). */
     private readonly nCtx: number,
   ) {
     this.model = job.model;
+    this.sha256 = file.sha256;
+    this.nLayers = file.nLayers;
     this.messages = job.messages;
     this.task = { task: job.task, contributionScore: job.contributionScore };
     this.params = { ...job.params, seed: job.params.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]! };

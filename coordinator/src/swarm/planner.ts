@@ -80,3 +80,25 @@ export function missingLayers(offers: readonly Offer[], nLayers: number): [numbe
 export function updateEwma(previous: number | undefined, sample: number, alpha = 0.2): number {
   return previous === undefined ? sample : previous + alpha * (sample - previous);
 }
+
+/** An offer with the model file it serves: only agents with the same file may share a chain. */
+export type FileOffer = Offer & { sha256: string; nLayers: number };
+
+/**
+ * planChain over agents holding the same model file (same sha256): agents announcing one model id
+ * with different files never share a chain, since their activations would not mean the same thing.
+ * Files with more holders are tried first. Returns the file's offers with the chain.
+ */
+export function planByFile<T extends FileOffer>(
+  offers: readonly T[],
+  ignoreCapacity = false,
+): { sha256: string; offers: T[]; chain: PlannedStage[] } | null {
+  const byFile = new Map<string, T[]>();
+  for (const o of offers) byFile.set(o.sha256, [...(byFile.get(o.sha256) ?? []), o]);
+  const groups = [...byFile.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
+  for (const [sha256, group] of groups) {
+    const chain = planChain(group, group[0]!.nLayers, ignoreCapacity);
+    if (chain) return { sha256, offers: group, chain };
+  }
+  return null;
+}

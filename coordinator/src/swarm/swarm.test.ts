@@ -283,6 +283,32 @@ describe("pipelines", () => {
     last.ws.close();
   });
 
+  test("agents announcing one model id with different files never share a chain", async () => {
+    const a = await ScriptedAgent.connect();
+    await a.login("file-model", { layers: [0, 2], sha256: "aa".repeat(32) });
+    const b = await ScriptedAgent.connect();
+    await b.login("file-model", { layers: [2, 4], sha256: "bb".repeat(32) });
+    expect(await listModels()).not.toContain("file-model");
+    const refused = await chat({ model: "file-model", messages: [{ role: "user", content: "hi" }] });
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ error: { code: "no_agent" } });
+    const c = await ScriptedAgent.connect();
+    await c.login("file-model", { layers: [2, 4], sha256: "aa".repeat(32) });
+    expect(await listModels()).toContain("file-model");
+    const pending = chat({ model: "file-model", messages: [{ role: "user", content: "hi" }], max_tokens: 1 });
+    const tokenize = await a.expect("tokenize");
+    a.send({ type: "tokenized", session: tokenize.session, tokens: [4] });
+    await a.expect("open");
+    const open1 = await c.expect("open");
+    expect(open1).toMatchObject({ stage: 1, layerBegin: 2 });
+    expect(b.queued()).toBe(0);
+    c.send({ type: "sampled", session: open1.session, index: 0, tokenId: 5, text: "k", finish: "length" });
+    expect((await pending).status).toBe(200);
+    a.ws.close();
+    b.ws.close();
+    c.ws.close();
+  });
+
   test("failover: a replica takes over mid-stream with the history replayed; nothing is repeated or lost", async () => {
     const victim = await ScriptedAgent.connect();
     await victim.login("failover-model");

@@ -34,7 +34,7 @@ import { AgentRegistry, type ConsentEvent, HEARTBEAT_MS, type ServedModel } from
 import { attachmentOf, closeQuietly, type SocketAttachment, sendQuietly } from "./agent-socket.ts";
 import type { OpenResult } from "./job-events.ts";
 import { PipelineRun, RequestError, type RunHost } from "./pipeline-run.ts";
-import { missingLayers, planChain } from "./planner.ts";
+import { missingLayers, planByFile, planChain } from "./planner.ts";
 
 export type { ServedModel } from "./agent-registry.ts";
 
@@ -220,9 +220,10 @@ export class Swarm extends DurableObject<Env> {
       refusals,
     );
     const nLayers = offers[0]?.nLayers;
-    if (nLayers === undefined || !planChain(offers, nLayers, true)) {
+    const file = planByFile(offers, true);
+    if (nLayers === undefined || !file) {
       const regardless = this.registry.offersFor(job.model);
-      if (refusals.size > 0 && regardless.length > 0 && planChain(regardless, regardless[0]!.nLayers, true)) {
+      if (refusals.size > 0 && planByFile(regardless, true)) {
         return {
           ok: false,
           code: "no_consent",
@@ -245,7 +246,13 @@ export class Swarm extends DurableObject<Env> {
       };
     }
     const requestId = `chatcmpl-${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
-    const run = new PipelineRun(this.host, requestId, job, nLayers, Math.min(...offers.map((o) => o.nCtx)));
+    const run = new PipelineRun(
+      this.host,
+      requestId,
+      job,
+      { sha256: file.sha256, nLayers: file.offers[0]!.nLayers },
+      Math.min(...file.offers.map((o) => o.nCtx)),
+    );
     this.runs.set(requestId, run);
     await this.ensureAlarm();
     try {
@@ -262,15 +269,14 @@ export class Swarm extends DurableObject<Env> {
   private runHost(): RunHost {
     return {
       plan: (run, excluded) => {
-        const offers = this.registry.offersFor(run.model, { ...run.task, at: new Date() }).filter((o) => !excluded.has(o.nodeId));
+        const offers = this.offersForRun(run, excluded);
         const plan = planChain(offers, run.nLayers);
         if (!plan) return null;
         const byNode = new Map(offers.map((o) => [o.nodeId, o]));
         return plan.map((p) => ({ ...p, ws: byNode.get(p.nodeId)!.ws, sha256: byNode.get(p.nodeId)!.sha256 }));
       },
       covered: (run, excluded) => {
-        const offers = this.registry.offersFor(run.model, { ...run.task, at: new Date() }).filter((o) => !excluded.has(o.nodeId));
-        return planChain(offers, run.nLayers, true) !== null;
+        return planChain(this.offersForRun(run, excluded), run.nLayers, true) !== null;
       },
       beginSession: (run, chain) => {
         const session = this.nextSession++ >>> 0;
@@ -312,6 +318,13 @@ export class Swarm extends DurableObject<Env> {
     } catch (err) {
       console.error("ledger: could not queue a consent entry", err);
     }
+  }
+
+  /** Offers a run may use now: its model file only (replays must compute the same), within consent, not excluded. */
+  private offersForRun(run: PipelineRun, excluded: ReadonlySet<string>) {
+    return this.registry
+      .offersFor(run.model, { ...run.task, at: new Date() })
+      .filter((o) => o.sha256 === run.sha256 && !excluded.has(o.nodeId));
   }
 
   /** A new checkpoint: ask every logged-in agent to witness it. */
