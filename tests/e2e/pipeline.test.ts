@@ -4,6 +4,7 @@
  * also when a stage's agent is SIGKILLed mid-stream, and under concurrent clients.
  */
 import type { ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +12,16 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { makeLedgerKey } from "../../scripts/ledger-key.mjs";
-import { freePort, signalGroup, startAgent, startCoordinator, stopGroup, waitFor, waitForModel } from "../../scripts/local-network.mjs";
+import {
+  freePort,
+  ROOT,
+  signalGroup,
+  startAgent,
+  startCoordinator,
+  stopGroup,
+  waitFor,
+  waitForModel,
+} from "../../scripts/local-network.mjs";
 import { singleMachineChat } from "../support/single-machine.ts";
 
 const MODEL = "aria-tiny-random";
@@ -130,6 +140,51 @@ describe("a model split across agents", () => {
     expect(content).toBe(expected);
     const survivor = replicas.find((r) => r !== killed)!;
     expect(survivor.lines.some((l) => /stage 2\/3, layers 2-3, \d+ tokens to replay/.test(l))).toBe(true);
+  });
+
+  test("consent revoke --now on a replicated stage mid-stream: the stream completes on the other replica", async () => {
+    agent("r1", "1/2");
+    const replicas = [agent("r2", "2/2"), agent("r2-replica", "2/2")];
+    await waitForAgents(3);
+    const text = "The owner changes their mind.";
+    const maxTokens = 200;
+    const expected = await singleMachineChat(modelPath, text, maxTokens);
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: text }],
+      max_tokens: maxTokens,
+      temperature: 0,
+      stream: true,
+    });
+    let content = "";
+    let chunks = 0;
+    let revoked: (typeof replicas)[number] | undefined;
+    for await (const chunk of stream) {
+      content += chunk.choices[0]?.delta?.content ?? "";
+      if (++chunks === 8) {
+        revoked = await servingAgent(replicas, /session \d+: stage 2\/2/);
+        const name = revoked === replicas[0] ? "r2" : "r2-replica";
+        const cli = spawnSync(join(ROOT, "node_modules", ".bin", "bun"), [
+          join(ROOT, "agent", "bin", "aria-agent.ts"),
+          "consent",
+          "revoke",
+          "--now",
+          "--config-dir",
+          join(dir, name),
+        ]);
+        expect(cli.status).toBe(0);
+      }
+    }
+    expect(revoked).toBeDefined();
+    expect(content).toBe(expected);
+    await waitFor("the revoking agent to log the change", () =>
+      revoked!.lines.some((l) => l.includes("consent changed: revoked (open work stopped)")),
+    );
+    const other = replicas.find((r) => r !== revoked)!;
+    expect(other.lines.some((l) => /stage 2\/2, layers 3-5, \d+ tokens to replay/.test(l))).toBe(true);
+    // New requests go around the revoked agent.
+    const after = await client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "again" }], max_tokens: 4 });
+    expect(after.choices[0]?.finish_reason).toBeDefined();
   });
 
   test("8 concurrent streaming clients against a 2-stage pipeline all complete correctly", async () => {
