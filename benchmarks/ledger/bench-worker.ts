@@ -383,6 +383,8 @@ export class LedgerBench extends DurableObject<Env> {
         input_chain: randomHex(32),
         output_chain: randomHex(32),
         cpu_ms: 41.5 + s,
+        energy_mj: 12.5,
+        energy_method: "estimate",
       };
       const signature = await crypto.subtle.sign("Ed25519", node.signingKey, concatBytes(utf8(RECEIPT_PREFIX), canonicalBytes(body)));
       records.push({ attempt: 0, stage: s, node: node.id, layers, receipt: { body, signature: toHex(new Uint8Array(signature)) } });
@@ -417,6 +419,8 @@ export class LedgerBench extends DurableObject<Env> {
       input_chain: randomHex(32),
       output_chain: randomHex(32),
       cpu_ms: 1,
+      energy_mj: 12.5,
+      energy_method: "estimate",
     };
     const fast = toHex(
       new Uint8Array(await crypto.subtle.sign("Ed25519", node.signingKey, concatBytes(utf8(RECEIPT_PREFIX), canonicalBytes(body)))),

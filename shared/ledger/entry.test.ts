@@ -24,6 +24,8 @@ const receiptFor = (layers: [number, number]): SignedReceipt =>
       input_chain: "00".repeat(32),
       output_chain: "11".repeat(32),
       cpu_ms: 2.25,
+      energy_mj: 12.5,
+      energy_method: "estimate",
     },
     sk,
   );

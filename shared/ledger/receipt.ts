@@ -26,6 +26,10 @@ export const ReceiptBodySchema = z.strictObject({
   input_chain: hex(32),
   output_chain: hex(32),
   cpu_ms: z.number().nonnegative().finite(),
+  /** Energy this stage attests it used for the request, mJ (Proof of Sobriety, docs/energy.md). */
+  energy_mj: z.number().nonnegative().finite(),
+  /** How it was measured: the CPU package's RAPL counters, or CPU time × a per-core power. */
+  energy_method: z.enum(["rapl", "estimate"]),
 });
 export type ReceiptBody = z.infer<typeof ReceiptBodySchema>;
 

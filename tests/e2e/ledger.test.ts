@@ -173,6 +173,27 @@ describe("the provenance log", () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
+  test("each stage attests its energy in its signed receipt; /v1/energy's sums equal the ledger's", async () => {
+    const rows = d1("SELECT entry FROM log_entries WHERE type = 'inference'").map((r) => JSON.parse(r.entry as string));
+    let mj = 0;
+    let tokens = 0;
+    for (const entry of rows) {
+      tokens += entry.prompt_tokens + entry.completion_tokens;
+      for (const stage of entry.stages) {
+        expect(stage.receipt.body).toMatchObject({ energy_method: expect.stringMatching(/^(rapl|estimate)$/) });
+        expect(stage.receipt.body.energy_mj).toBeGreaterThanOrEqual(0);
+        mj += stage.receipt.body.energy_mj;
+      }
+    }
+    // CPU time is accounted in ticks, so one short stage may attest 0; four requests' worth may not.
+    expect(mj).toBeGreaterThan(0);
+    const res = await fetch(`${coordinator.url}/v1/energy`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const report = (await res.json()) as { overall: { energy_mj: number; tokens: number; grade: string }; nodes: unknown[] };
+    expect(report.overall.energy_mj).toBeCloseTo(mj, 2);
+    expect(report.overall.tokens).toBe(tokens);
+    expect(report.nodes).toHaveLength(2);
+  });
+
   test("aria-agent ledger verify checks the signature, the whole tree, every entry and receipt", () => {
     const first = verifyCli();
     expect(first.stderr).toBe("");

@@ -5,6 +5,7 @@
  * of them, and one head call serves every logits request. The engine is batch-invariant (a
  * row's result does not depend on its neighbours), so batching never changes any output.
  */
+import { EnergyMeter } from "../energy/energy-meter.ts";
 import type { NativeModel, NativePool, NativeShard } from "../kernels/engine.ts";
 
 export interface BatchResult {
@@ -14,6 +15,8 @@ export interface BatchResult {
   logits: Float32Array | null;
   /** Process CPU time (user + system, all threads) of the call, this request's share by rows, ms. */
   cpuMs: number;
+  /** Energy of the call attributed to this process (EnergyMeter), this request's share by rows, mJ. */
+  energyMj: number;
 }
 
 interface Pending {
@@ -36,6 +39,7 @@ export class ShardBatcher {
     private readonly shard: NativeShard,
     private readonly pool: NativePool | null,
     private readonly maxRows: number,
+    private readonly meter: EnergyMeter = EnergyMeter.detect(),
   ) {}
 
   run(seq: number, hidden: Float32Array, n: number, pos0: number, wantLogits: boolean): Promise<BatchResult> {
@@ -98,29 +102,34 @@ export class ShardBatcher {
       }
     }
     const cpuBefore = process.cpuUsage();
-    const out = this.shard.forward(this.pool, seq, pos, input);
     const wanting = batch.filter((p) => p.wantLogits);
-    let logits: Float32Array | null = null;
     const nVocab = this.model.info.nVocab;
-    if (wanting.length > 0) {
-      const last = new Float32Array(wanting.length * nEmbd);
-      let offset = 0;
-      let k = 0;
-      for (const p of batch) {
-        offset += p.n;
-        if (p.wantLogits) last.set(out.subarray((offset - 1) * nEmbd, offset * nEmbd), k++ * nEmbd);
+    const { result, mj } = this.meter.measure(() => {
+      const out = this.shard.forward(this.pool, seq, pos, input);
+      let logits: Float32Array | null = null;
+      if (wanting.length > 0) {
+        const last = new Float32Array(wanting.length * nEmbd);
+        let offset = 0;
+        let k = 0;
+        for (const p of batch) {
+          offset += p.n;
+          if (p.wantLogits) last.set(out.subarray((offset - 1) * nEmbd, offset * nEmbd), k++ * nEmbd);
+        }
+        logits = this.model.logitsParallel(this.pool, last, wanting.length);
       }
-      logits = this.model.logitsParallel(this.pool, last, wanting.length);
-    }
+      return { out, logits };
+    });
+    const { out, logits } = result;
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMsPerRow = (cpu.user + cpu.system) / 1000 / rows;
+    const mjPerRow = mj / rows;
     let offset = 0;
     let k = 0;
     for (const p of batch) {
       const hidden = out.slice(offset * nEmbd, (offset + p.n) * nEmbd);
       offset += p.n;
       const mine = p.wantLogits && logits ? logits.slice(k * nVocab, ++k * nVocab) : null;
-      p.resolve({ hidden, logits: mine, cpuMs: cpuMsPerRow * p.n });
+      p.resolve({ hidden, logits: mine, cpuMs: cpuMsPerRow * p.n, energyMj: mjPerRow * p.n });
     }
   }
 }

@@ -12,6 +12,7 @@ import type { StageFailureCode } from "../../../shared/protocol/errors.ts";
 import { decodeFrame, encodeFrame, FLAG_FINAL } from "../../../shared/protocol/frame.ts";
 import type { AgentMessage, FeedMessage, OpenMessage, TokenizeMessage } from "../../../shared/protocol/messages.ts";
 import { TokenizerError } from "../../../shared/tokenizer/index.ts";
+import { EnergyMeter } from "../energy/energy-meter.ts";
 import { KernelError, type NativeShard } from "../kernels/engine.ts";
 import { BandwidthLimiter } from "./bandwidth.ts";
 import type { LoadedModel } from "./loaded-model.ts";
@@ -50,6 +51,7 @@ interface ReceiptWork {
   input: HashChain;
   output: HashChain;
   cpuMs: number;
+  energyMj: number;
 }
 
 /** Who this agent is, for signing receipts. */
@@ -78,6 +80,8 @@ export class StageServer {
   private readonly shards = new Map<string, ShardRef>();
   private draining = false;
   private readonly bandwidth: BandwidthLimiter;
+  /** How this agent measures energy (RAPL or an estimate), shared by its shards. */
+  private readonly meter = EnergyMeter.detect();
 
   constructor(
     private readonly model: LoadedModel,
@@ -171,7 +175,7 @@ export class StageServer {
         queue: Promise.resolve(),
         lastActivity: Date.now(),
         closed: false,
-        work: { tokens: 0, input: new HashChain(), output: new HashChain(), cpuMs: 0 },
+        work: { tokens: 0, input: new HashChain(), output: new HashChain(), cpuMs: 0, energyMj: 0 },
       });
     } catch (err) {
       this.fail(m.session, err);
@@ -241,6 +245,8 @@ export class StageServer {
       input_chain: s.work.input.hex(),
       output_chain: s.work.output.hex(),
       cpu_ms: Math.round(s.work.cpuMs * 1000) / 1000,
+      energy_mj: Math.round(s.work.energyMj * 1000) / 1000,
+      energy_method: this.meter.method,
     };
     return signReceipt(body, this.identity.secretKey);
   }
@@ -261,9 +267,10 @@ export class StageServer {
   /** This stage's layers on n rows; then the next hop: a frame onward, or (last stage) a choice. */
   private async run(s: StageSession, hidden: Float32Array, n: number, pos0: number, final: boolean): Promise<void> {
     const wantLogits = s.last && final;
-    const { hidden: out, logits, cpuMs } = await s.shard.batcher.run(s.seq, hidden, n, pos0, wantLogits);
+    const { hidden: out, logits, cpuMs, energyMj } = await s.shard.batcher.run(s.seq, hidden, n, pos0, wantLogits);
     s.work.tokens += n;
     s.work.cpuMs += cpuMs;
+    s.work.energyMj += energyMj;
     if (s.closed) return;
     if (!s.last) {
       const width = this.model.native.info.nEmbd;
@@ -287,7 +294,7 @@ export class StageServer {
     let ref = this.shards.get(key);
     if (!ref) {
       const shard = this.model.native.createShard(layerBegin, layerEnd, this.maxSessions);
-      ref = { shard, batcher: new ShardBatcher(this.model.native, shard, this.model.pool, MAX_BATCH_ROWS) };
+      ref = { shard, batcher: new ShardBatcher(this.model.native, shard, this.model.pool, MAX_BATCH_ROWS, this.meter) };
       this.shards.set(key, ref);
     }
     return ref;

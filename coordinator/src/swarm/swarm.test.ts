@@ -132,6 +132,8 @@ describe("one stage", () => {
       input_chain: "01".repeat(32),
       output_chain: "02".repeat(32),
       cpu_ms: 1.5,
+      energy_mj: 12.5,
+      energy_method: "estimate" as const,
     };
     agent.send({ type: "receipt", session: open.session, receipt: signReceipt(receiptBody, secretKey) });
     const res = await pending;
