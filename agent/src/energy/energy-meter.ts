@@ -95,7 +95,8 @@ export class EnergyMeter {
       p.last = now;
     }
     const cpu = process.cpuUsage();
-    return { packagesUj: (this.accumulated += packagesUj), processUs: cpu.user + cpu.system, busyUs: busyMicros(this.procStat) };
+    this.accumulated += packagesUj;
+    return { packagesUj: this.accumulated, processUs: cpu.user + cpu.system, busyUs: busyMicros(this.procStat) };
   }
 
   private accumulated = 0;
