@@ -311,7 +311,10 @@ export class Swarm extends DurableObject<Env> {
     };
   }
 
-  /** Log a consent event; a failure is logged and retried with the node's next login (the contract itself is stored). */
+  /**
+   * Log a consent event. The contract is already stored and in force; if its entry cannot be
+   * queued (D1 failing), that is reported here and the entry is missing from the log.
+   */
   private async logConsent(event: ConsentEvent): Promise<void> {
     try {
       await this.sequencer.submit([consentEntry(event)]);
