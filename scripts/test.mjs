@@ -1,5 +1,6 @@
 // `npm test`: every check the project has, in order, stopping at the first failure:
-// format + lint, type checks, the C kernel tests (plain and under ASan/UBSan), the Bun tests
+// format + lint, type checks, the C kernel tests (plain, under ASan/UBSan, and bit for bit across
+// compilers, kernel tiers, thread counts and batches: kernels/tests/determinism.sh), the Bun tests
 // (agent, shared, reference forward pass, llama.cpp as an oracle), then the vitest projects
 // (coordinator inside workerd, and end to end with wrangler dev + Bun agents + the openai client).
 import { spawnSync } from "node:child_process";
@@ -15,6 +16,7 @@ const steps = [
   ["types (ledger benchmark worker)", bin("tsc"), ["-p", "benchmarks/ledger/tsconfig.json"]],
   ["kernels: C tests", "make", ["-s", "-C", "kernels", "test"]],
   ["kernels: C tests under ASan/UBSan", "make", ["-s", "-C", "kernels", "test-asan"]],
+  ["kernels: bit-exact across compilers, tiers, threads, batches", "make", ["-s", "-C", "kernels", "determinism"]],
   ["bun tests (agent, shared, reference, oracle)", bin("bun"), ["test", "./agent", "./shared", "./tests/reference", "./tests/oracle"]],
   ["vitest (coordinator in workerd, end to end)", bin("vitest"), ["run"]],
 ];

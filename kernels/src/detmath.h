@@ -44,32 +44,43 @@ static inline double aria_dm_from_bits(uint64_t u) {
     return x;
 }
 
-/* e^x for -745 < x < 709 (callers clamp): x = k ln2 + r, |r| <= ln2 / 2 (Cody-Waite with
-   fdlibm's two-part ln2: k * LN2_HI is exact for |k| < 2^21), e^r by its Taylor series to r^13
-   (truncation < 2^-57 relative) in Horner form, times 2^k. */
+/* 2^(j/64), j = 0..63, each the double nearest to the exact value. */
+static const double aria_dm_exp2_64[64] = {
+    0x1.0000000000000p+0, 0x1.02c9a3e778061p+0, 0x1.059b0d3158574p+0, 0x1.0874518759bc8p+0,
+    0x1.0b5586cf9890fp+0, 0x1.0e3ec32d3d1a2p+0, 0x1.11301d0125b51p+0, 0x1.1429aaea92de0p+0,
+    0x1.172b83c7d517bp+0, 0x1.1a35beb6fcb75p+0, 0x1.1d4873168b9aap+0, 0x1.2063b88628cd6p+0,
+    0x1.2387a6e756238p+0, 0x1.26b4565e27cddp+0, 0x1.29e9df51fdee1p+0, 0x1.2d285a6e4030bp+0,
+    0x1.306fe0a31b715p+0, 0x1.33c08b26416ffp+0, 0x1.371a7373aa9cbp+0, 0x1.3a7db34e59ff7p+0,
+    0x1.3dea64c123422p+0, 0x1.4160a21f72e2ap+0, 0x1.44e086061892dp+0, 0x1.486a2b5c13cd0p+0,
+    0x1.4bfdad5362a27p+0, 0x1.4f9b2769d2ca7p+0, 0x1.5342b569d4f82p+0, 0x1.56f4736b527dap+0,
+    0x1.5ab07dd485429p+0, 0x1.5e76f15ad2148p+0, 0x1.6247eb03a5585p+0, 0x1.6623882552225p+0,
+    0x1.6a09e667f3bcdp+0, 0x1.6dfb23c651a2fp+0, 0x1.71f75e8ec5f74p+0, 0x1.75feb564267c9p+0,
+    0x1.7a11473eb0187p+0, 0x1.7e2f336cf4e62p+0, 0x1.82589994cce13p+0, 0x1.868d99b4492edp+0,
+    0x1.8ace5422aa0dbp+0, 0x1.8f1ae99157736p+0, 0x1.93737b0cdc5e5p+0, 0x1.97d829fde4e50p+0,
+    0x1.9c49182a3f090p+0, 0x1.a0c667b5de565p+0, 0x1.a5503b23e255dp+0, 0x1.a9e6b5579fdbfp+0,
+    0x1.ae89f995ad3adp+0, 0x1.b33a2b84f15fbp+0, 0x1.b7f76f2fb5e47p+0, 0x1.bcc1e904bc1d2p+0,
+    0x1.c199bdd85529cp+0, 0x1.c67f12e57d14bp+0, 0x1.cb720dcef9069p+0, 0x1.d072d4a07897cp+0,
+    0x1.d5818dcfba487p+0, 0x1.da9e603db3285p+0, 0x1.dfc97337b9b5fp+0, 0x1.e502ee78b3ff6p+0,
+    0x1.ea4afa2a490dap+0, 0x1.efa1bee615a27p+0, 0x1.f50765b6e4540p+0, 0x1.fa7c1819e90d8p+0,
+};
+
+/* e^x for |x| < 700 (callers clamp): x = (64k + j) ln2/64 + r with |r| <= ln2/128
+   (Cody-Waite with a two-part ln2/64 whose head has 37 bits: n * head is exact for
+   |n| < 2^16), e^x = 2^k * 2^(j/64) * e^r, e^r by its Taylor series to r^5 (truncation
+   < 2^-54) in a fixed Estrin order. Relative error below ~2^-51. */
 static inline double aria_exp_d(double x) {
-    const double z = x * 0x1.71547652b82fep+0 + ARIA_DM_SHIFT; /* x / ln2 */
-    const double kd = z - ARIA_DM_SHIFT;
-    const int64_t k = (int64_t)kd; /* |k| < 1075: exact */
-    const double r = (x - kd * 0x1.62e42feep-1) - kd * 0x1.a39ef35793c76p-33;
-    double p = 0x1.6124613a86d09p-33; /* 1/13! */
-    p = p * r + 0x1.1eed8eff8d898p-29; /* 1/12! */
-    p = p * r + 0x1.ae64567f544e4p-26; /* 1/11! */
-    p = p * r + 0x1.27e4fb7789f5cp-22; /* 1/10! */
-    p = p * r + 0x1.71de3a556c734p-19; /* 1/9! */
-    p = p * r + 0x1.a01a01a01a01ap-16; /* 1/8! */
-    p = p * r + 0x1.a01a01a01a01ap-13; /* 1/7! */
-    p = p * r + 0x1.6c16c16c16c17p-10; /* 1/6! */
-    p = p * r + 0x1.1111111111111p-7;  /* 1/5! */
-    p = p * r + 0x1.5555555555555p-5;  /* 1/4! */
-    p = p * r + 0x1.5555555555555p-3;  /* 1/3! */
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    /* 2^k in two factors so that k down to -1074 - 52 and up to 1023 stay representable. */
-    const int64_t k1 = k / 2, k2 = k - k1;
-    return p * aria_dm_from_bits((uint64_t)(k1 + 1023) << 52) *
-           aria_dm_from_bits((uint64_t)(k2 + 1023) << 52);
+    const double z = x * 0x1.71547652b82fep+6 + ARIA_DM_SHIFT; /* x * 64 / ln2 */
+    const double nd = z - ARIA_DM_SHIFT;
+    const int64_t n = (int64_t)nd; /* |n| < 2^16: exact */
+    const uint64_t j = (uint64_t)n & 63;
+    const int64_t k = (n - (int64_t)j) / 64;
+    const double r = (x - nd * 0x1.62e42fefa0000p-7) - nd * 0x1.cf79abc9e3b3ap-46;
+    const double r2 = r * r;
+    const double p = (1.0 + r) + r2 * ((0.5 + r * 0x1.5555555555555p-3) +
+                                       r2 * (0x1.5555555555555p-5 + r * 0x1.1111111111111p-7));
+    /* 2^k * 2^(j/64) by adding k to the table entry's exponent (normal for |k| < 1010) */
+    const double t = aria_dm_from_bits(aria_dm_bits(aria_dm_exp2_64[j]) + ((uint64_t)k << 52));
+    return t * p;
 }
 
 /* e^x rounded to float. NaN -> NaN, +inf -> +inf, -inf -> +0; overflow and underflow as the

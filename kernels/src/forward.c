@@ -299,6 +299,7 @@ static int forward(aria_shard *sh, aria_pool *pool, int32_t n, const int32_t *se
         /* The chunk's rows are copied in before any are written out, so in == out is safe. */
         memcpy(sh->x, in + r0 * E, (size_t)nr * (size_t)E * sizeof(float));
         for (int32_t il = sh->layer_begin; il < sh->layer_end; il++) layer_forward(sh, pool, &c, il);
+        aria_canonical_nans(sh->x, (int64_t)nr * E); /* NaN bits differ by ISA (ops.h) */
         memcpy(out + r0 * E, sh->x, (size_t)nr * (size_t)E * sizeof(float));
     }
     for (int32_t k = 0; k < n; k++) {

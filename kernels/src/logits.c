@@ -61,6 +61,8 @@ static void task_logits(void *p, int32_t ith, int32_t nth) {
                 for (int64_t j = j0; j < j1; j++)
                     c->out[r * V + j] = c->out[r * V + j] / c->xs[r] * w->scale;
         }
+        /* NaN bits differ by ISA and compiler (ops.h): one NaN for all. */
+        for (int32_t r = 0; r < c->n; r++) aria_canonical_nans(c->out + r * V + j0, j1 - j0);
     }
 }
 

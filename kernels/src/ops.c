@@ -2,6 +2,7 @@
 #include "ops.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "detmath.h"
 
@@ -53,6 +54,15 @@ void aria_rope_neox(float *v, int32_t n_heads, int32_t head_dim, int32_t rope_di
             x[i] = x0 * c - x1 * s;
             x[i + half] = x0 * s + x1 * c;
         }
+    }
+}
+
+void aria_canonical_nans(float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t b;
+        memcpy(&b, &x[i], sizeof b);
+        b = (b & 0x7fffffffu) > 0x7f800000u ? 0x7fc00000u : b;
+        memcpy(&x[i], &b, sizeof b);
     }
 }
 

@@ -57,8 +57,16 @@ void aria_softmax_v(const aria_vec_ops *v, float *x, int64_t n);
 float aria_quantize_row_i8_v(const aria_vec_ops *v, int64_t n, const float *x, int8_t *q,
                              int32_t *sums);
 
+/* Every NaN in x[0, n) becomes the quiet NaN 0x7fc00000. Applied to everything the library
+   writes out (embeddings, hidden rows, logits): which values are NaN is the same everywhere,
+   but the bits of a NaN are not (a NaN made by inf - inf is 0xffc00000 on x86, 0x7fc00000 on
+   ARM; of two NaN operands, the one an instruction returns depends on operand order, which
+   compilers may swap). Inside the forward pass NaN bits never reach a non-NaN value. */
+void aria_canonical_nans(float *x, int64_t n);
+
 /* RoPE angles of one position: cs[i] = cos(pos * inv_freq[i]), cs[half + i] = sin(...),
-   half = rope_dims / 2 (the values aria_rope_neox computes), so one table serves every layer. */
+   half = rope_dims / 2 (the values aria_rope_neox computes), so one table serves every layer.
+   sin / cos (and softmax's and SiLU's exp) are detmath.h's, not libm's. */
 void aria_rope_cs(int32_t rope_dims, const float *inv_freq, int32_t pos, float *cs);
 /* aria_rope_neox with the angles from aria_rope_cs. */
 void aria_rope_neox_cs(float *v, int32_t n_heads, int32_t head_dim, int32_t rope_dims,

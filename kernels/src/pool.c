@@ -95,8 +95,10 @@ static void *worker_main(void *p) {
         if (!(st & JOB_OPEN)) continue; /* closed before we got here: nothing left to do */
         /* Joined: fn/ctx belong to the open job and stay put until we leave it. */
         pool->fn(pool->ctx, ith, pool->n_threads);
-        if (atomic_fetch_sub_explicit(&pool->state, 1, memory_order_acq_rel) == 1 &&
-            atomic_load(&pool->caller_waits)) {
+        /* Leaving: seq_cst, with the caller's seq_cst store of caller_waits and load of state
+           (Dekker: one of the two sees the other). acq_rel here left that to the hardware; under
+           qemu-user on an x86 host an aarch64 build lost this wakeup and hung. */
+        if (atomic_fetch_sub(&pool->state, 1) == 1 && atomic_load(&pool->caller_waits)) {
             pthread_mutex_lock(&pool->mu);
             pthread_cond_signal(&pool->cv_done);
             pthread_mutex_unlock(&pool->mu);
@@ -140,6 +142,7 @@ void aria_pool_run(aria_pool *pool, aria_task_fn fn, void *ctx) {
         }
         pthread_mutex_lock(&pool->mu);
         atomic_store(&pool->caller_waits, true);
+        atomic_thread_fence(memory_order_seq_cst); /* store before the load below, on any ISA */
         while (atomic_load(&pool->state) != 0) pthread_cond_wait(&pool->cv_done, &pool->mu);
         atomic_store(&pool->caller_waits, false);
         pthread_mutex_unlock(&pool->mu);

@@ -4,7 +4,8 @@
 # errors), each into <root>/<compiler>-<level>; runs each program (which itself checks that
 # every kernel tier, thread count, chunking and batch composition gives the same bytes); runs
 # the gcc -O2 one again with glibc's non-FMA libm variants (libaria must not depend on them);
-# and fails unless every run printed the same SHA-256 for every case.
+# and fails unless every run printed the same SHA-256 for every case. DET_ARM64=1 adds an
+# aarch64 build run under qemu (below).
 # Usage (from kernels/): sh tests/determinism.sh <root>; DET_GCC / DET_CLANG pick compilers.
 set -u
 root=${1:?usage: determinism.sh <build root>}
@@ -12,6 +13,14 @@ gcc=${DET_GCC:-gcc}
 clang=${DET_CLANG:-clang}
 make=${MAKE:-make}
 say() { echo "kernels determinism: $*" >&2; }
+# A build directory belongs to one compiler version and level: start it afresh otherwise (make
+# only tracks sources, headers and the Makefile).
+claim() { # <dir> <compiler> <level>
+  stamp="$("$2" --version | head -n 1) $3"
+  if [ "$(cat "$1/.compiler" 2>/dev/null)" != "$stamp" ]; then
+    rm -rf "$1" && mkdir -p "$1" && echo "$stamp" >"$1/.compiler"
+  fi
+}
 
 for cc in "$gcc" "$clang"; do
   if ! command -v "$cc" >/dev/null 2>&1; then
@@ -23,21 +32,22 @@ done
 echo "compilers: $("$gcc" --version | head -n 1); $("$clang" --version | head -n 1)"
 
 mkdir -p "$root" || exit 1
+# One build and its run: <name> <compiler> <level>; output in $root/<name>.{build.log,out,err}.
 runs=""
-for b in "gcc -O2" "gcc -O3" "clang -O2" "clang -O3"; do
+for b in "gcc -O2" "clang -O2" "gcc -O3" "clang -O3"; do
   set -- $b
   cc=$gcc
   [ "$1" = clang ] && cc=$clang
   name=$1$2
-  dir=$root/$name
+  claim "$root/$name" "$cc" "$2" || exit 1
   # -j2 at most (2-core CI); the parent's make flags (jobserver, -s) do not apply here.
   if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "$make" -s -j2 --no-print-directory \
-      CC="$cc" OPT="$2" CFLAGS=-Werror BUILD="$dir" determinism-build >"$root/$name.build.log" 2>&1; then
+      CC="$cc" OPT="$2" CFLAGS=-Werror BUILD="$root/$name" determinism-build >"$root/$name.build.log" 2>&1; then
     cat "$root/$name.build.log" >&2
     say "building with $cc $2 failed (see above)"
     exit 1
   fi
-  if ! "$dir/determinism" >"$root/$name.out" 2>"$root/$name.err"; then
+  if ! "$root/$name/determinism" >"$root/$name.out" 2>"$root/$name.err"; then
     cat "$root/$name.err" >&2
     say "$name: variants of a case differ within the build (see above)"
     exit 1
@@ -55,6 +65,26 @@ if ! GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA,-AVX512F "$root/gcc-O2/determini
   exit 1
 fi
 runs="$runs $name"
+
+# Opt-in (slow: ~50 s more under emulation): DET_ARM64=1 also cross-builds for aarch64 (NEON tier)
+# with aarch64-linux-gnu-gcc and runs it under qemu-aarch64 (Debian: gcc-aarch64-linux-gnu
+# libc6-dev-arm64-cross qemu-user).
+if [ "${DET_ARM64:-0}" = 1 ]; then
+  name=arm64-gcc-O2
+  claim "$root/$name" aarch64-linux-gnu-gcc -O2 || exit 1
+  if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "$make" -s -j2 --no-print-directory UNAME_M=aarch64 \
+      CC=aarch64-linux-gnu-gcc OPT=-O2 CFLAGS=-Werror BUILD="$root/$name" determinism-build >"$root/$name.build.log" 2>&1; then
+    cat "$root/$name.build.log" >&2
+    say "building with aarch64-linux-gnu-gcc failed (see above)"
+    exit 1
+  fi
+  if ! qemu-aarch64 -L /usr/aarch64-linux-gnu "$root/$name/determinism" >"$root/$name.out" 2>"$root/$name.err"; then
+    cat "$root/$name.err" >&2
+    say "$name: variants of a case differ within the build (see above)"
+    exit 1
+  fi
+  runs="$runs $name"
+fi
 
 # Compare every run's "<case> <hash>" lines with the first run's.
 set -- $runs

@@ -236,8 +236,28 @@ out:
 static void test_cpu_and_pool(void) {
     const uint32_t f = aria_cpu_features();
 #if defined(__x86_64__)
+    /* cpu.c reads CPUID / XGETBV itself; the compiler's runtime must agree where it can tell
+       (clang 14's __builtin_cpu_supports knows no "f16c"; neither knows "avxvnni"). */
     __builtin_cpu_init();
     CHECK(!!(f & ARIA_CPU_AVX2) == !!__builtin_cpu_supports("avx2"), "AVX2 bit");
+    CHECK(!!(f & ARIA_CPU_FMA) == !!__builtin_cpu_supports("fma"), "FMA bit");
+#if !defined(__clang__)
+    CHECK(!!(f & ARIA_CPU_F16C) == !!__builtin_cpu_supports("f16c"), "F16C bit");
+#endif
+    const bool avx512vnni = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512f") &&
+                            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                            __builtin_cpu_supports("avx512vnni");
+    CHECK(!!(f & ARIA_CPU_AVX512VNNI) == avx512vnni, "AVX-512 VNNI bit");
+    CHECK(!(f & ARIA_CPU_AVXVNNI) || (f & ARIA_CPU_AVX2), "AVX-VNNI only with AVX2");
+    CHECK(aria_cpu_features() == f, "features are stable");
+    /* Internal tiers (determinism.c): REF and BEST always run; the x86 ones follow the bits. */
+    const uint32_t avx2 = ARIA_CPU_AVX2 | ARIA_CPU_FMA | ARIA_CPU_F16C;
+    CHECK(aria_tier_runs(ARIA_TIER_REF) && aria_tier_runs(ARIA_TIER_BEST) && !aria_tier_runs(5), "tiers 0, 1 run");
+    CHECK(aria_tier_runs(ARIA_TIER_X86_AVX2) == ((f & avx2) == avx2), "AVX2 tier");
+    CHECK(!aria_tier_avxvnni(ARIA_TIER_X86_AVX2) && !aria_tier_avx512vnni(ARIA_TIER_X86_AVX2) &&
+              !aria_tier_avx512vnni(ARIA_TIER_X86_AVXVNNI) && !aria_tier_avxvnni(ARIA_TIER_X86_AVX512) &&
+              !aria_tier_avxvnni(ARIA_TIER_REF),
+          "capped tiers use no VNNI beyond their cap");
     CHECK(!(f & ARIA_CPU_NEON), "no NEON on x86");
 #elif defined(__aarch64__)
     CHECK(f & ARIA_CPU_NEON, "NEON on aarch64");

@@ -1,9 +1,10 @@
 /* Kernel tests: half conversions, the TQ2_0 int8 dot product against a plain dequantize-to-float
-   dot, activation quantization rounding, and the small row ops. */
+   dot, activation quantization rounding, the small row ops, and detmath.h's exp / sin / cos. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "detmath.h"
 #include "kernels.h"
 #include "ops.h"
 #include "test.h"
@@ -200,11 +201,87 @@ static void test_row_ops(void) {
     aria_rope_neox(v, 1, 6, 4, inv_freq, 0);
     CHECK(memcmp(v, v0, sizeof v) == 0, "rope at pos 0 is the identity");
     aria_rope_neox(v, 1, 6, 4, inv_freq, 2);
-    CHECK(v[0] == cosf(2.0f) && v[2] == sinf(2.0f) && v[1] == 0.0f && v[3] == 0.0f, "rope pair (0, 2)");
+    float s2, c2;
+    aria_sincosf(2.0f, &s2, &c2);
+    CHECK(v[0] == c2 && v[2] == s2 && v[1] == 0.0f && v[3] == 0.0f, "rope pair (0, 2)");
     CHECK(v[4] == 5.0f && v[5] == 6.0f, "rope leaves dims past rope_dims");
 }
 
+/* Distance in ulps between two finite floats of the same sign or zero. */
+static int64_t ulps(float a, float b) {
+    int32_t x, y;
+    memcpy(&x, &a, 4);
+    memcpy(&y, &b, 4);
+    if (x < 0) x = INT32_MIN - x;
+    if (y < 0) y = INT32_MIN - y;
+    return x > y ? (int64_t)x - y : (int64_t)y - x;
+}
+
+/* detmath.h: within 1 ulp of the double libm result rounded to float (in practice equal), the
+   correctly rounded value at inputs where glibc's FMA and SSE2 variants disagree, and the
+   special values. */
+static void test_detmath(void) {
+    int64_t worst_e = 0, worst_s = 0, worst_c = 0;
+    int n_e = 0, n_t = 0;
+    for (uint32_t u = 0; u < 0x7f800000u; u += 4093) {
+        float x;
+        memcpy(&x, &u, 4);
+        for (int sg = 0; sg < 2; sg++, x = -x) {
+            if (fabsf(x) <= 110.0f) {
+                const int64_t d = ulps(aria_expf(x), (float)exp((double)x));
+                worst_e = d > worst_e ? d : worst_e, n_e++;
+            }
+            if (fabsf(x) <= 1e6f) {
+                float s, c;
+                aria_sincosf(x, &s, &c);
+                const int64_t ds = ulps(s, (float)sin((double)x)), dc = ulps(c, (float)cos((double)x));
+                worst_s = ds > worst_s ? ds : worst_s, worst_c = dc > worst_c ? dc : worst_c, n_t++;
+            }
+        }
+    }
+    CHECK(worst_e <= 1 && n_e > 100000, "aria_expf: %lld ulp from exp over %d inputs", (long long)worst_e, n_e);
+    CHECK(worst_s <= 1 && worst_c <= 1 && n_t > 100000, "aria_sincosf: %lld / %lld ulp over %d inputs",
+          (long long)worst_s, (long long)worst_c, n_t);
+    /* Exact values (50-digit references) lie within 0.0014 ulp of a rounding midpoint here. */
+    CHECK(aria_expf(0x1.04845ep+5f) == 0x1.f93e36p+46f && aria_expf(-0x1.f8cbb2p+5f) == 0x1.f45324p-92f,
+          "expf near ties: %a %a", (double)aria_expf(0x1.04845ep+5f), (double)aria_expf(-0x1.f8cbb2p+5f));
+    float s, c;
+    aria_sincosf(0x1.ab6152p+5f, &s, &c);
+    CHECK(s == -0x1.fa115p-7f, "sin near a tie: %a", (double)s);
+    aria_sincosf(0x1.46b80ep+6f, &s, &c);
+    CHECK(s == -0x1.b54768p-10f, "sin near a tie: %a", (double)s);
+    aria_sincosf(0.0f, &s, &c);
+    CHECK(s == 0.0f && c == 1.0f, "sincos(0)");
+    aria_sincosf(NAN, &s, &c);
+    CHECK(isnan(s) && isnan(c), "sincos(NaN)");
+    aria_sincosf(INFINITY, &s, &c);
+    CHECK(isnan(s) && isnan(c), "sincos(inf)");
+    CHECK(aria_expf(0.0f) == 1.0f && isnan(aria_expf(NAN)) && aria_expf(INFINITY) == INFINITY &&
+              aria_expf(-INFINITY) == 0.0f && aria_expf(89.0f) == INFINITY &&
+              aria_expf(88.72283f) == 0x1.ffff08p+127f && aria_expf(-103.9f) == 0x1p-149f &&
+              aria_expf(-104.0f) == 0.0f,
+          "expf special values");
+    /* pow for the RoPE table: base^(-2i/d) as libm's pow rounded to float, on common bases. */
+    int bad = 0;
+    for (int b = 0; b < 3; b++) {
+        const double base = b == 0 ? 10000.0 : b == 1 ? 500000.0 : 1e6;
+        for (int i = 0; i < 64; i++)
+            bad += ulps((float)aria_pow_d(base, -2.0 * i / 128), (float)pow(base, -2.0 * i / 128)) > 1;
+    }
+    CHECK(bad == 0, "aria_pow_d: %d table entries off by more than 1 ulp", bad);
+    /* Output NaNs: one bit pattern whatever their sign and payload; nothing else changes. */
+    const uint32_t in[8] = {0x7fa00001u, 0xffc00000u, 0x7fffffffu, 0xff800001u,
+                            0x7f800000u, 0xff800000u, 0x00000001u, 0x80000000u};
+    const uint32_t want[8] = {0x7fc00000u, 0x7fc00000u, 0x7fc00000u, 0x7fc00000u,
+                              0x7f800000u, 0xff800000u, 0x00000001u, 0x80000000u};
+    float fv[8];
+    memcpy(fv, in, sizeof fv);
+    aria_canonical_nans(fv, 8);
+    CHECK(memcmp(fv, want, sizeof fv) == 0, "canonical NaNs");
+}
+
 void test_kernels(void) {
+    test_detmath();
     test_half();
     test_tq2_0_dot();
     test_tq2_0_roundtrip();
