@@ -147,7 +147,8 @@ describe("a model split across agents", () => {
     const replicas = [agent("r2", "2/2"), agent("r2-replica", "2/2")];
     await waitForAgents(3);
     const text = "The owner changes their mind.";
-    const maxTokens = 200;
+    // Long enough that the revocation (a CLI run, then the agent's next look at its file) lands mid-stream.
+    const maxTokens = 800;
     const expected = await singleMachineChat(modelPath, text, maxTokens);
     const stream = await client.chat.completions.create({
       model: MODEL,

@@ -35,9 +35,9 @@ export function saveConsent(path: string, contract: ConsentContract): void {
   renameSync(`${path}.tmp`, path);
 }
 
-/** Call `onChange` when the file changes (polled each second, so edits by any tool are seen); returns the stop function. */
+/** Call `onChange` when the file changes (polled four times a second, so edits by any tool are seen); returns the stop function. */
 export function watchConsent(path: string, onChange: () => void): () => void {
   const listener = () => onChange();
-  watchFile(path, { interval: 1_000 }, listener);
+  watchFile(path, { interval: 250 }, listener);
   return () => unwatchFile(path, listener);
 }
