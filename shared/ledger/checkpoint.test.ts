@@ -3,20 +3,9 @@ import { toHex } from "../crypto/hex.ts";
 import { decodeBase64 } from "./base64.ts";
 import { formatCheckpoint, openCheckpoint, parseCheckpoint } from "./checkpoint.ts";
 import { ed25519PublicKey } from "./ed25519-sync.ts";
-import { LedgerFormatError } from "./errors.ts";
 import { EMPTY_ROOT } from "./hash.ts";
 import { formatNote, formatVkey, signNoteText } from "./note.ts";
-
-function expectCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LedgerFormatError);
-    expect((error as LedgerFormatError).code).toBe(code as LedgerFormatError["code"]);
-    return;
-  }
-  throw new Error(`expected a LedgerFormatError ${code}`);
-}
+import { expectCode } from "./test-fixtures.ts";
 
 // The example of c2sp.org/tlog-checkpoint.
 const SPEC_TEXT = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";

@@ -11,7 +11,6 @@ import {
   witnessKeyId,
 } from "./cosignature.ts";
 import { ed25519PublicKey, ed25519Sign } from "./ed25519-sync.ts";
-import { LedgerFormatError } from "./errors.ts";
 import { EMPTY_ROOT } from "./hash.ts";
 import {
   formatNote,
@@ -24,17 +23,7 @@ import {
   signNoteText,
   verifyNoteSignature,
 } from "./note.ts";
-
-function expectCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LedgerFormatError);
-    expect((error as LedgerFormatError).code).toBe(code as LedgerFormatError["code"]);
-    return;
-  }
-  throw new Error(`expected a LedgerFormatError ${code}`);
-}
+import { expectCode } from "./test-fixtures.ts";
 
 // The examples of c2sp.org/tlog-cosignature.
 const SPEC_CHECKPOINT = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";

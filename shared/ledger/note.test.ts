@@ -3,7 +3,6 @@ import { toHex } from "../crypto/hex.ts";
 import { decodeBase64 } from "./base64.ts";
 import { utf8 } from "./bytes.ts";
 import { ed25519PublicKey } from "./ed25519-sync.ts";
-import { LedgerFormatError } from "./errors.ts";
 import {
   formatNote,
   formatVkey,
@@ -19,17 +18,7 @@ import {
   signNoteText,
   verifyNoteSignature,
 } from "./note.ts";
-
-function expectCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LedgerFormatError);
-    expect((error as LedgerFormatError).code).toBe(code as LedgerFormatError["code"]);
-    return;
-  }
-  throw new Error(`expected a LedgerFormatError ${code}`);
-}
+import { expectCode } from "./test-fixtures.ts";
 
 // Known-answer signed-note vectors: the PeterNeumann and EnochRoot keys, text and signatures.
 const PETER_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";

@@ -5,26 +5,23 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { z } from "zod";
-import { fromHex, toHex } from "../crypto/hex.ts";
-import { concatBytes, utf8 } from "./bytes.ts";
-import { ed25519Sign, ed25519VerifyFast } from "./ed25519-sync.ts";
-import { canonicalBytes } from "./jcs.ts";
+import { toHex } from "../crypto/hex.ts";
+import { canonicalSignatureHolds, hexBytes, signCanonical } from "./signed-json.ts";
 
-const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes of lowercase hex`);
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 export const ReceiptBodySchema = z.strictObject({
   v: z.literal(1),
   request_id: z.string().min(1).max(128),
-  node: hex(32),
-  model_sha256: hex(32),
+  node: hexBytes(32),
+  model_sha256: hexBytes(32),
   /** [begin, end) of the layers this stage ran. */
   layers: z.tuple([count, count]),
   tokens: count,
   frames_in: count,
   frames_out: count,
-  input_chain: hex(32),
-  output_chain: hex(32),
+  input_chain: hexBytes(32),
+  output_chain: hexBytes(32),
   cpu_ms: z.number().nonnegative().finite(),
   /** Energy this stage attests it used for the request, mJ (Proof of Sobriety, docs/energy.md). */
   energy_mj: z.number().nonnegative().finite(),
@@ -33,27 +30,19 @@ export const ReceiptBodySchema = z.strictObject({
 });
 export type ReceiptBody = z.infer<typeof ReceiptBodySchema>;
 
-export const SignedReceiptSchema = z.strictObject({ body: ReceiptBodySchema, signature: hex(64) });
+export const SignedReceiptSchema = z.strictObject({ body: ReceiptBodySchema, signature: hexBytes(64) });
 export type SignedReceipt = z.infer<typeof SignedReceiptSchema>;
 
 /** Domain separation: a receipt signature can never be mistaken for any other signed message. */
 const RECEIPT_PREFIX = "aria-receipt:v1\n";
 
-function signedBytes(body: ReceiptBody): Uint8Array {
-  return concatBytes(utf8(RECEIPT_PREFIX), canonicalBytes(body));
-}
-
 export function signReceipt(body: ReceiptBody, secretKey: Uint8Array): SignedReceipt {
-  return { body, signature: toHex(ed25519Sign(signedBytes(body), secretKey)) };
+  return { body, signature: signCanonical(RECEIPT_PREFIX, body, secretKey) };
 }
 
 /** True when the signature is the named node's over this body; never throws. */
-export async function receiptSignatureHolds(receipt: SignedReceipt): Promise<boolean> {
-  try {
-    return await ed25519VerifyFast(fromHex(receipt.signature), signedBytes(receipt.body), fromHex(receipt.body.node));
-  } catch {
-    return false;
-  }
+export function receiptSignatureHolds(receipt: SignedReceipt): Promise<boolean> {
+  return canonicalSignatureHolds(RECEIPT_PREFIX, receipt.body, receipt.signature, receipt.body.node);
 }
 
 /** Why a receipt is not the one the log expects for a stage, or null when it is. */

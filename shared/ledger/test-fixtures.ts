@@ -3,6 +3,7 @@
  * (recursive MTH, PATH, PROOF) and an in-memory node store that counts how it is read.
  */
 import { fromHex } from "../crypto/hex.ts";
+import { type LedgerErrorCode, LedgerFormatError } from "./errors.ts";
 import { EMPTY_ROOT, type Hash, leafHash, nodeHash } from "./hash.ts";
 import { type HashReader, largestPowerOfTwoBelow, MerkleFrontier, type NodeRef } from "./tree-math.ts";
 
@@ -105,4 +106,15 @@ export function flipBit(hash: Hash, bit = 0): Hash {
   const at = Math.floor(bit / 8);
   copy[at] = (copy[at] ?? 0) ^ (1 << (bit % 8));
   return copy;
+}
+
+/** Runs `fn` and checks that it throws a LedgerFormatError with this code; throws otherwise. */
+export function expectCode(fn: () => unknown, code: LedgerErrorCode | string): void {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof LedgerFormatError && error.code === code) return;
+    throw new Error(`expected a LedgerFormatError ${code}, got ${error instanceof LedgerFormatError ? error.code : String(error)}`);
+  }
+  throw new Error(`expected a LedgerFormatError ${code}, but nothing was thrown`);
 }

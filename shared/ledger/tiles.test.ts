@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { toHex } from "../crypto/hex.ts";
 import { LedgerFormatError } from "./errors.ts";
 import type { Hash } from "./hash.ts";
-import { MemoryTree, nodeKey, syntheticLeaves } from "./test-fixtures.ts";
+import { expectCode, MemoryTree, nodeKey, syntheticLeaves } from "./test-fixtures.ts";
 import {
   decodeEntryBundle,
   encodeEntryBundle,
@@ -18,17 +18,6 @@ import {
   tileWidthAt,
 } from "./tiles.ts";
 import { type NodeRef, proveConsistency, proveInclusion, treeRoot } from "./tree-math.ts";
-
-function expectCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LedgerFormatError);
-    expect((error as LedgerFormatError).code).toBe(code as LedgerFormatError["code"]);
-    return;
-  }
-  throw new Error(`expected a LedgerFormatError ${code}`);
-}
 
 describe("tile paths", () => {
   test("the spec's index encoding example and partial suffix", () => {

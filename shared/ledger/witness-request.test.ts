@@ -4,22 +4,10 @@ import { encodeBase64 } from "./base64.ts";
 import { formatCheckpoint, parseCheckpoint } from "./checkpoint.ts";
 import { formatWitnessVkey, signCosignature, verifyCosignature } from "./cosignature.ts";
 import { ed25519PublicKey } from "./ed25519-sync.ts";
-import { LedgerFormatError } from "./errors.ts";
 import { formatNote, formatVkey, parseNote, parseSignatureLines, parseVkey, signNoteText, verifyNoteSignature } from "./note.ts";
-import { MemoryTree, syntheticLeaves } from "./test-fixtures.ts";
+import { expectCode, MemoryTree, syntheticLeaves } from "./test-fixtures.ts";
 import { proveConsistency, treeRoot, verifyConsistency } from "./tree-math.ts";
 import { formatAddCheckpoint, MAX_ADD_CHECKPOINT_PROOF, parseAddCheckpoint } from "./witness-request.ts";
-
-function expectCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LedgerFormatError);
-    expect((error as LedgerFormatError).code).toBe(code as LedgerFormatError["code"]);
-    return;
-  }
-  throw new Error(`expected a LedgerFormatError ${code}`);
-}
 
 // The example request body of c2sp.org/tlog-witness.
 const SPEC_BODY = `old 20852014

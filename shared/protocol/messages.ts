@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { TASK_TYPES } from "../consent/contract.ts";
 import { SignedConsentSchema } from "../consent/signed-consent.ts";
+import { hexBytes } from "../ledger/signed-json.ts";
 import { ProtocolErrorCodeSchema, StageFailureCodeSchema } from "./errors.ts";
 
 /** Protocol version spoken by this build; the coordinator refuses other major versions. */
@@ -15,12 +16,10 @@ export const PROTOCOL_VERSION = "aria/1";
 export const PING_FRAME = '{"type":"ping"}';
 export const PONG_FRAME = '{"type":"pong"}';
 
-const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes of lowercase hex`);
-
 /** A model an agent holds: which layers of it, and the file's content hash. */
 export const ModelShardSchema = z.object({
   id: z.string().min(1).max(128),
-  sha256: hex(32),
+  sha256: hexBytes(32),
   nLayers: z.number().int().positive().max(4096),
   layerBegin: z.number().int().nonnegative(),
   layerEnd: z.number().int().positive(),
@@ -51,11 +50,11 @@ export type SamplingParams = z.infer<typeof SamplingParamsSchema>;
 export const ChallengeSchema = z.object({
   type: z.literal("challenge"),
   protocol: z.string(),
-  nonce: hex(32),
+  nonce: hexBytes(32),
 });
 export const WelcomeSchema = z.object({
   type: z.literal("welcome"),
-  nodeId: hex(32),
+  nodeId: hexBytes(32),
   heartbeatMs: z.number().int().positive(),
   /** The provenance log this coordinator runs: agents pin its key on first sight (docs/ledger.md). */
   ledger: z.object({ origin: z.string().min(1).max(256), vkey: z.string().min(1).max(512) }).optional(),
@@ -140,9 +139,9 @@ export const HelloSchema = z.object({
   protocol: z.string(),
   agentVersion: z.string().max(64),
   /** The agent's ed25519 public key (hex); it is the node id. */
-  nodeId: hex(32),
+  nodeId: hexBytes(32),
   /** ed25519 signature over `authMessage(nonce)` (hex). */
-  signature: hex(64),
+  signature: hexBytes(64),
   models: z.array(ModelShardSchema).min(1).max(16),
   maxSessions: z.number().int().positive().max(1024),
   /** The owner's consent contract, signed by the node key (docs/consent.md). */

@@ -67,13 +67,14 @@ export class EnergyMeter {
     return this.wattsPerCore;
   }
 
-  /** Run `work` and return its result with the energy attributed to this process, mJ. */
-  measure<T>(work: () => T): { result: T; mj: number } {
+  /** Run `work` and return its result with this process's CPU time (ms) and the energy attributed to it (mJ). */
+  measure<T>(work: () => T): { result: T; mj: number; cpuMs: number } {
     if (this.method === "estimate") {
       const before = process.cpuUsage();
       const result = work();
       const cpu = process.cpuUsage(before);
-      return { result, mj: ((cpu.user + cpu.system) / 1e6) * this.wattsPerCore * 1000 };
+      const cpuMs = (cpu.user + cpu.system) / 1000;
+      return { result, mj: (cpuMs / 1000) * this.wattsPerCore * 1000, cpuMs };
     }
     const before = this.sample();
     const result = work();
@@ -84,7 +85,7 @@ export class EnergyMeter {
     // short call may see none: it keeps the share last seen (all of it before any was seen).
     if (busy > 0) this.share = Math.min(1, mine / busy);
     const share = this.share;
-    return { result, mj: ((after.packagesUj - before.packagesUj) * share) / 1000 };
+    return { result, mj: ((after.packagesUj - before.packagesUj) * share) / 1000, cpuMs: mine / 1000 };
   }
 
   private sample(): Sample {

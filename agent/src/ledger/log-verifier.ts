@@ -19,6 +19,7 @@ import { parseVkey } from "../../../shared/ledger/note.ts";
 import { checkReceipt, receiptSignatureHolds, SignedReceiptSchema } from "../../../shared/ledger/receipt.ts";
 import { decodeEntryBundle, entriesPath, hashesOfTile, TILE_HEIGHT, TILE_WIDTH, tilePath } from "../../../shared/ledger/tiles.ts";
 import { MerkleFrontier, verifyConsistency, verifyInclusion } from "../../../shared/ledger/tree-math.ts";
+import { nodeOfWitnessName } from "../../../shared/ledger/witness-name.ts";
 
 /** What a verifier remembers of one log between runs. */
 export interface SeenState {
@@ -45,7 +46,6 @@ export interface VerifyReport {
 /** Fetch one path under the coordinator; throws only when the coordinator cannot be reached or answers non-2xx. */
 export type LogFetch = (path: string) => Promise<Uint8Array>;
 
-const WITNESS_NAME = /^aria-node\/([0-9a-f]{64})$/;
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export async function verifyLog(fetchPath: LogFetch, vkey: string, seen: SeenState | null, select: EntrySelection): Promise<VerifyReport> {
@@ -69,7 +69,7 @@ export async function verifyLog(fetchPath: LogFetch, vkey: string, seen: SeenSta
   const cosignatures = { valid: 0, unknown: 0 };
   for (const sig of opened.note.signatures) {
     if (sig.name === key.name) continue;
-    const node = WITNESS_NAME.exec(sig.name)?.[1];
+    const node = nodeOfWitnessName(sig.name);
     if (!node) {
       cosignatures.unknown++;
       continue;

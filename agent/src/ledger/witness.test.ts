@@ -9,8 +9,9 @@ import { ed25519PublicKey } from "../../../shared/ledger/ed25519-sync.ts";
 import { type Hash, leafHash } from "../../../shared/ledger/hash.ts";
 import { formatNote, formatVkey, parseSignatureLines, signNoteText } from "../../../shared/ledger/note.ts";
 import { type HashReader, MerkleFrontier, proveConsistency } from "../../../shared/ledger/tree-math.ts";
+import { witnessName } from "../../../shared/ledger/witness-name.ts";
 import { formatAddCheckpoint } from "../../../shared/ledger/witness-request.ts";
-import { Witness, witnessName } from "./witness.ts";
+import { Witness } from "./witness.ts";
 
 const ORIGIN = "aria.test/ledger";
 const COORDINATOR = "http://127.0.0.1:8787";

@@ -16,6 +16,7 @@ import { signCosignature } from "../../../shared/ledger/cosignature.ts";
 import { EMPTY_ROOT, hashEquals } from "../../../shared/ledger/hash.ts";
 import { parseVkey } from "../../../shared/ledger/note.ts";
 import { verifyConsistency } from "../../../shared/ledger/tree-math.ts";
+import { witnessName } from "../../../shared/ledger/witness-name.ts";
 import { parseAddCheckpoint } from "../../../shared/ledger/witness-request.ts";
 import type { AgentMessage } from "../../../shared/protocol/messages.ts";
 
@@ -29,11 +30,6 @@ interface WitnessState {
 }
 
 type Answer = Extract<AgentMessage, { type: "cosigned" | "witness_refused" }>;
-
-/** The key name a node cosigns under (the node id is the public key). */
-export function witnessName(nodeId: string): string {
-  return `aria-node/${nodeId}`;
-}
 
 export class Witness {
   private state: WitnessState | null;

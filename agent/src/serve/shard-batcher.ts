@@ -101,10 +101,9 @@ export class ShardBatcher {
         pos[r] = p.pos0 + i;
       }
     }
-    const cpuBefore = process.cpuUsage();
     const wanting = batch.filter((p) => p.wantLogits);
     const nVocab = this.model.info.nVocab;
-    const { result, mj } = this.meter.measure(() => {
+    const { result, mj, cpuMs } = this.meter.measure(() => {
       const out = this.shard.forward(this.pool, seq, pos, input);
       let logits: Float32Array | null = null;
       if (wanting.length > 0) {
@@ -120,8 +119,7 @@ export class ShardBatcher {
       return { out, logits };
     });
     const { out, logits } = result;
-    const cpu = process.cpuUsage(cpuBefore);
-    const cpuMsPerRow = (cpu.user + cpu.system) / 1000 / rows;
+    const cpuMsPerRow = cpuMs / rows;
     const mjPerRow = mj / rows;
     let offset = 0;
     let k = 0;

@@ -9,6 +9,7 @@ import { fromHex } from "../../../shared/crypto/hex.ts";
 import { verifyCosignatureFast } from "../../../shared/ledger/cosignature.ts";
 import { parseSignatureLines } from "../../../shared/ledger/note.ts";
 import { proveConsistency } from "../../../shared/ledger/tree-math.ts";
+import { witnessName } from "../../../shared/ledger/witness-name.ts";
 import { formatAddCheckpoint } from "../../../shared/ledger/witness-request.ts";
 import type { CoordinatorMessage, CosignedMessage, WitnessRefusedMessage } from "../../../shared/protocol/messages.ts";
 import type { LogStore } from "./log-store.ts";
@@ -24,11 +25,6 @@ export const MAX_SERVED_COSIGNATURES = 16;
  * of them every second would swamp it. Witnesses are asked in rotation instead.
  */
 export const MAX_WITNESS_REQUESTS_IN_FLIGHT = 32;
-
-/** The key name a node cosigns under: the node id is its public key, so the name says which key to check. */
-export function witnessName(nodeId: string): string {
-  return `aria-node/${nodeId}`;
-}
 
 export class Witnessing {
   /** nodeId → the checkpoint size asked of it, and when. */
