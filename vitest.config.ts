@@ -4,6 +4,8 @@ import { makeLedgerKey } from "./scripts/ledger-key.mjs";
 
 /** The log key of the coordinator under test (its vkey is read back from /ledger/vkey). */
 const ledgerKey = makeLedgerKey("aria.test/ledger");
+/** Swarm tests with Proof of Useful Work checks on run in a workerd of their own. */
+const REEXECUTION_TESTS = "coordinator/src/swarm/verification/re-execution.test.ts";
 
 export default defineConfig({
   test: {
@@ -16,6 +18,9 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ARIA_API_KEYS: "test-key-1,test-key-2",
+                ARIA_ADMIN_TOKEN: "test-admin-token",
+                // Scripted agents here do not answer re-executions (those are tested with them on).
+                ARIA_VERIFICATION: "off",
                 ARIA_LEDGER_KEY: ledgerKey.skey,
                 TEST_MIGRATIONS: await readD1Migrations("./coordinator/migrations"),
               },
@@ -27,6 +32,30 @@ export default defineConfig({
         test: {
           name: "coordinator",
           include: ["coordinator/**/*.test.ts"],
+          exclude: [REEXECUTION_TESTS],
+          setupFiles: ["./coordinator/test/apply-migrations.ts"],
+        },
+      },
+      {
+        // Proof of Useful Work checks switched on: scripts elsewhere do not answer re-executions.
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ARIA_API_KEYS: "test-key-1",
+                ARIA_ADMIN_TOKEN: "test-admin-token",
+                ARIA_LEDGER_KEY: ledgerKey.skey,
+                ARIA_VERIFICATION: "on",
+                TEST_MIGRATIONS: await readD1Migrations("./coordinator/migrations"),
+              },
+              d1Databases: { TEST_LEDGER_DB: "test-ledger" },
+            },
+          })),
+        ],
+        test: {
+          name: "coordinator-verification",
+          include: [REEXECUTION_TESTS],
           setupFiles: ["./coordinator/test/apply-migrations.ts"],
         },
       },

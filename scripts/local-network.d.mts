@@ -15,6 +15,8 @@ export function startCoordinator(opts: {
   persistDir: string;
   apiKey: string;
   ledgerKey?: string;
+  /** ARIA_ADMIN_TOKEN for the admin endpoints (none: they refuse everyone). */
+  adminToken?: string;
   onLine?: (line: string) => void;
   timeoutMs?: number;
 }): Promise<{ url: string; child: ChildProcess }>;
@@ -24,6 +26,8 @@ export function startAgent(opts: {
   configDir: string;
   cacheDir?: string;
   extraArgs?: string[];
+  /** Extra environment for the agent (e.g. ARIA_KERNELS_LIB). */
+  env?: Record<string, string>;
   onLine?: (line: string) => void;
 }): ChildProcess;
 export function waitForModel(

@@ -101,7 +101,7 @@ export function applyMigrations(persistDir) {
  * Start the coordinator under wrangler dev on 127.0.0.1:port; resolves once /health answers.
  * Returns { url, child }.
  */
-export async function startCoordinator({ port, persistDir, apiKey, ledgerKey, onLine, timeoutMs = 90_000 }) {
+export async function startCoordinator({ port, persistDir, apiKey, ledgerKey, adminToken, onLine, timeoutMs = 90_000 }) {
   applyMigrations(persistDir);
   const inspectorPort = await freePort();
   const child = spawnGroup(
@@ -119,6 +119,7 @@ export async function startCoordinator({ port, persistDir, apiKey, ledgerKey, on
       "--var",
       `ARIA_API_KEYS:${apiKey}`,
       ...(ledgerKey ? ["--var", `ARIA_LEDGER_KEY:${ledgerKey}`] : []),
+      ...(adminToken ? ["--var", `ARIA_ADMIN_TOKEN:${adminToken}`] : []),
       "--show-interactive-dev-session=false",
       "--log-level",
       "warn",
@@ -131,7 +132,7 @@ export async function startCoordinator({ port, persistDir, apiKey, ledgerKey, on
 }
 
 /** Start one agent (`aria-agent start`) as a Bun process. Returns the child. */
-export function startAgent({ coordinator, model, configDir, cacheDir, extraArgs = [], onLine }) {
+export function startAgent({ coordinator, model, configDir, cacheDir, extraArgs = [], env = {}, onLine }) {
   const args = [
     join(ROOT, "agent", "bin", "aria-agent.ts"),
     "start",
@@ -143,7 +144,7 @@ export function startAgent({ coordinator, model, configDir, cacheDir, extraArgs 
     configDir,
   ];
   if (cacheDir) args.push("--cache-dir", cacheDir);
-  return spawnGroup(join(BIN, "bun"), [...args, ...extraArgs], { onLine });
+  return spawnGroup(join(BIN, "bun"), [...args, ...extraArgs], { env, onLine });
 }
 
 /** Resolves once /v1/models lists `modelId`. */

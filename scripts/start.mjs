@@ -43,6 +43,10 @@ mkdirSync(stateDir, { recursive: true, mode: 0o700 });
 const keyFile = join(stateDir, "local-api-key");
 if (!existsSync(keyFile)) writeFileSync(keyFile, `aria-local-${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
 const apiKey = readFileSync(keyFile, "utf8").trim();
+// The admin token for GET /v1/agents (a Worker secret in production).
+const adminFile = join(stateDir, "admin-token");
+if (!existsSync(adminFile)) writeFileSync(adminFile, `aria-admin-${randomBytes(18).toString("base64url")}\n`, { mode: 0o600 });
+const adminToken = readFileSync(adminFile, "utf8").trim();
 // The provenance log's signing key (a Worker secret in production) and its verifier key.
 const ledgerKeyFile = join(stateDir, "ledger-key");
 if (!existsSync(ledgerKeyFile)) {
@@ -72,6 +76,7 @@ try {
     port,
     persistDir: join(stateDir, "wrangler"),
     apiKey,
+    adminToken,
     ledgerKey,
     onLine: log("[coordinator]"),
   });
@@ -103,16 +108,19 @@ try {
   await waitForModel(coordinator.url, apiKey, values.model, { timeoutMs: 120_000 });
 
   const base = `${coordinator.url}/v1`;
-  console.log(`\nARIA is running. Paste these two lines into a shell:\n`);
+  console.log(`\nARIA is running. Paste these lines into a shell:\n`);
   console.log(`OPENAI_BASE_URL=${base}`);
   console.log(`OPENAI_API_KEY=${apiKey}`);
   console.log(`ARIA_LEDGER_VKEY=${ledgerVkey}`);
+  console.log(`ARIA_ADMIN_TOKEN=${adminToken}`);
   console.log(`\nthen try:\n`);
   console.log(`curl -s "$OPENAI_BASE_URL/chat/completions" \\
   -H "Authorization: Bearer $OPENAI_API_KEY" -H "Content-Type: application/json" \\
   -d '{"model": "${values.model}", "messages": [{"role": "user", "content": "Hello!"}], "max_tokens": 32}'`);
   console.log(`\nverify the provenance log (anyone can):\n`);
   console.log(`npx aria-agent ledger verify --coordinator ${coordinator.url} --vkey "$ARIA_LEDGER_VKEY"`);
+  console.log(`\nlist the agents, their verified work and standing (admin):\n`);
+  console.log(`curl -s "$OPENAI_BASE_URL/agents" -H "Authorization: Bearer $ARIA_ADMIN_TOKEN"`);
   console.log(
     `\n(${values.model === BUILTIN_MODEL ? "the built-in model has random weights, so it answers with random text; " : ""}Ctrl-C stops everything)`,
   );

@@ -6,7 +6,13 @@
 import type { Context } from "hono";
 import { API_ERRORS, type ApiErrorCode, type ApiStatus } from "../../shared/protocol/errors.ts";
 
-export type OpenAIErrorType = "invalid_request_error" | "authentication_error" | "not_found_error" | "server_error" | "service_unavailable";
+export type OpenAIErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "not_found_error"
+  | "server_error"
+  | "service_unavailable";
 
 /** The OpenAI error type clients expect for an HTTP status. */
 export function openAIErrorType(status: ApiStatus): OpenAIErrorType {
@@ -16,6 +22,8 @@ export function openAIErrorType(status: ApiStatus): OpenAIErrorType {
       return "invalid_request_error";
     case 401:
       return "authentication_error";
+    case 403:
+      return "permission_error";
     case 404:
       return "not_found_error";
     case 503:

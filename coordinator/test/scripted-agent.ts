@@ -12,6 +12,9 @@ import { type AgentMessage, authMessage, type CoordinatorMessage, PROTOCOL_VERSI
 /** A JSON message, or the bytes of a binary frame. */
 type Incoming = CoordinatorMessage | { binary: Uint8Array };
 
+/** A last-stage step's output hash, for scripts whose outputs nobody re-executes. */
+export const OUTPUT_HASH = "0".repeat(64);
+
 export class ScriptedAgent {
   private queue: Incoming[] = [];
   private waiters: ((m: Incoming) => void)[] = [];

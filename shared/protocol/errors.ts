@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 
-export type ApiStatus = 400 | 401 | 404 | 426 | 500 | 502 | 503;
+export type ApiStatus = 400 | 401 | 403 | 404 | 426 | 500 | 502 | 503;
 
 /** Every API error code, its HTTP status, and when a client sees it (the docs' wording). */
 export const API_ERRORS = {
@@ -19,6 +19,8 @@ export const API_ERRORS = {
   context_length_exceeded: { status: 400, when: "the tokenized prompt does not fit the model's context" },
   missing_api_key: { status: 401, when: "no `Authorization: Bearer` header" },
   invalid_api_key: { status: 401, when: "an unknown API key" },
+  missing_admin_token: { status: 401, when: "an admin endpoint (`GET /v1/agents`) was called without `Authorization: Bearer`" },
+  invalid_admin_token: { status: 403, when: "a wrong admin token, or none is configured on the coordinator" },
   model_not_found: { status: 404, when: "no agent has ever announced this model" },
   unknown_route: { status: 404, when: "no such endpoint" },
   not_found: { status: 404, when: "a ledger entry or tile that does not exist (yet)" },
@@ -95,6 +97,7 @@ export const ProtocolErrorCodeSchema = z.enum([
   "bad_consent",
   "server_error",
   "replaced",
+  "excluded",
 ]);
 export type ProtocolErrorCode = z.infer<typeof ProtocolErrorCodeSchema>;
 

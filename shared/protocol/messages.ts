@@ -166,6 +166,12 @@ export const SampledSchema = z.object({
   tokenId: z.number().int().nonnegative().nullable(),
   text: z.string(),
   finish: z.enum(["stop", "length"]).nullable(),
+  /**
+   * SHA-256 of every hidden row this stage computed for the session since its previous choice
+   * (f32 little-endian, in position order), then the logits row it chose from: what a
+   * re-execution check compares (docs/verification.md).
+   */
+  outputHash: hexBytes(32),
 });
 export const FailedSchema = z.object({
   type: z.literal("failed"),

@@ -74,6 +74,30 @@ describe("StageServer", () => {
     last.closeAll();
   });
 
+  test("a last stage's outputHash covers the rows it computed and its logits: replays agree, other inputs differ", async () => {
+    const run = async (session: number, tokens: number[], chunked: boolean) => {
+      const server = new StageServer(model, { layerBegin: 0, layerEnd: 6 }, 4, out, (l) => logs.push(l), identity);
+      open(server, session, 0, 1, [0, 6]);
+      if (chunked) {
+        // The same rows as two feeds: one step per feed, so two hashes.
+        server.feed({ type: "feed", session, pos0: 0, tokens: tokens.slice(0, 2) });
+        server.feed({ type: "feed", session, pos0: 2, tokens: tokens.slice(2) });
+      } else server.feed({ type: "feed", session, pos0: 0, tokens });
+      await settle();
+      server.closeAll();
+      return sent.filter((m) => m.type === "sampled" && m.session === session).map((m) => (m as { outputHash: string }).outputHash);
+    };
+    const [a] = await run(21, [507, 72, 101, 108], false);
+    const [b] = await run(22, [507, 72, 101, 108], false);
+    const [c] = await run(23, [507, 72, 101, 109], false);
+    const split = await run(24, [507, 72, 101, 108], true);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(b).toBe(a);
+    expect(c).not.toBe(a);
+    expect(split).toHaveLength(2);
+    expect(split[1]).not.toBe(a);
+  });
+
   test("closing a session sends a signed receipt whose chains link the stages", async () => {
     const first = new StageServer(model, { layerBegin: 0, layerEnd: 3 }, 4, out, (l) => logs.push(l), identity);
     const last = new StageServer(model, { layerBegin: 3, layerEnd: 6 }, 4, out, (l) => logs.push(l), identity);

@@ -6,6 +6,7 @@
  * call per shard (ShardBatcher), so concurrent requests share each weight read.
  */
 
+import { createHash, type Hash } from "node:crypto";
 import { type ConsentContract, consentRefusal, DEFAULT_CONTRACT, type TaskType } from "../../../shared/consent/contract.ts";
 import { HashChain, type ReceiptBody, signReceipt } from "../../../shared/ledger/receipt.ts";
 import type { StageFailureCode } from "../../../shared/protocol/errors.ts";
@@ -37,6 +38,8 @@ interface StageSession {
   shard: ShardRef;
   seq: number;
   chooser: TokenChooser | null;
+  /** Last stage: the hash of what it computed since its previous choice (the step's `outputHash`). */
+  stepHash: Hash | null;
   /** Work for this session, chained so it runs in arrival order. */
   queue: Promise<void>;
   /** Last time the coordinator sent anything for this session (for the idle timeout). */
@@ -172,6 +175,7 @@ export class StageServer {
         shard,
         seq,
         chooser: last ? new TokenChooser(this.model, { ...m.params, seed: m.params.seed }, m.history) : null,
+        stepHash: last ? createHash("sha256") : null,
         queue: Promise.resolve(),
         lastActivity: Date.now(),
         closed: false,
@@ -281,12 +285,23 @@ export class StageServer {
       this.out.sendFrame(frame);
       return;
     }
+    s.stepHash!.update(f32Bytes(out));
     if (!wantLogits || !logits) return;
+    const outputHash = s.stepHash!.update(f32Bytes(logits)).digest("hex");
+    s.stepHash = createHash("sha256");
     const chooser = s.chooser!;
     const index = chooser.count;
     const choice = chooser.choose(logits);
     s.work.output.addTokens(index, [choice.tokenId ?? 0xffffffff]);
-    this.out.send({ type: "sampled", session: s.id, index, tokenId: choice.tokenId, text: choice.text, finish: choice.finish });
+    this.out.send({
+      type: "sampled",
+      session: s.id,
+      index,
+      tokenId: choice.tokenId,
+      text: choice.text,
+      finish: choice.finish,
+      outputHash,
+    });
   }
 
   private shardFor(layerBegin: number, layerEnd: number): ShardRef {

@@ -120,3 +120,20 @@ export const consents = sqliteTable("consents", {
   revoked: integer("revoked", { mode: "boolean" }).notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
+
+/** Proof of Useful Work standing per node (docs/verification.md): what checks found. */
+export const nodeStats = sqliteTable("node_stats", {
+  nodeId: text("node_id").primaryKey(),
+  /** Stage steps served (outputs sent), as of the last write. */
+  steps: integer("steps").notNull(),
+  verifiedSteps: integer("verified_steps").notNull(),
+  credits: integer("credits").notNull(),
+  failedChecks: integer("failed_checks").notNull(),
+  disputes: integer("disputes").notNull(),
+  /** A dispute not yet cleared by a passed check: every session is checked meanwhile. */
+  disputeOpen: integer("dispute_open", { mode: "boolean" }).notNull(),
+  checksSkipped: integer("checks_skipped").notNull(),
+  excludedAt: integer("excluded_at"),
+  excludedReason: text("excluded_reason"),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -5,7 +5,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import { signReceipt } from "../../../shared/ledger/receipt.ts";
-import { ScriptedAgent } from "../../test/scripted-agent.ts";
+import { OUTPUT_HASH, ScriptedAgent } from "../../test/scripted-agent.ts";
 import { gradeOf } from "./energy-report.ts";
 
 const auth = { authorization: "Bearer test-key-1", "content-type": "application/json" };
@@ -20,7 +20,7 @@ async function completeWithEnergy(agent: ScriptedAgent, nodeId: string, secretKe
   agent.send({ type: "tokenized", session: tokenize.session, tokens: [1, 2, 3] });
   const open = await agent.expect("open");
   await agent.expect("feed");
-  agent.send({ type: "sampled", session: open.session, index: 0, tokenId: 4, text: "z", finish: "length" });
+  agent.send({ type: "sampled", session: open.session, index: 0, tokenId: 4, text: "z", finish: "length", outputHash: OUTPUT_HASH });
   await agent.expect("close");
   const body = {
     v: 1 as const,

@@ -11,7 +11,7 @@ import { signCosignature } from "../../../shared/ledger/cosignature.ts";
 import { parseNote } from "../../../shared/ledger/note.ts";
 import { verifyConsistency } from "../../../shared/ledger/tree-math.ts";
 import { parseAddCheckpoint } from "../../../shared/ledger/witness-request.ts";
-import { ScriptedAgent } from "../../test/scripted-agent.ts";
+import { OUTPUT_HASH, ScriptedAgent } from "../../test/scripted-agent.ts";
 
 const auth = { authorization: "Bearer test-key-1", "content-type": "application/json" };
 
@@ -34,7 +34,7 @@ async function completeOne(agent: ScriptedAgent, model: string): Promise<string>
   agent.send({ type: "tokenized", session: tokenize.session, tokens: [1, 2] });
   const open = await agent.expect("open");
   await agent.expect("feed");
-  agent.send({ type: "sampled", session: open.session, index: 0, tokenId: 3, text: "x", finish: "length" });
+  agent.send({ type: "sampled", session: open.session, index: 0, tokenId: 3, text: "x", finish: "length", outputHash: OUTPUT_HASH });
   await agent.expect("close");
   const res = await pending;
   return ((await res.json()) as { id: string }).id;

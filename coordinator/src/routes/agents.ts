@@ -1,7 +1,9 @@
 /** GET /v1/agents/connect — agents dial out here; the WebSocket is handed to the Swarm. */
 import { Hono } from "hono";
+import { requireAdmin } from "../auth.ts";
 import { type AppEnv, swarmStub } from "../env.ts";
 import { ApiError } from "../errors.ts";
+import { gridIntensity } from "./energy.ts";
 
 export const agents = new Hono<AppEnv>();
 
@@ -10,6 +12,11 @@ agents.get("/agents/connect", async (c) => {
     throw new ApiError("upgrade_required", "This endpoint takes a WebSocket upgrade from aria-agent.");
   }
   return swarmStub(c.env).fetch(c.req.raw);
+});
+
+/** GET /v1/agents — every node with its standing, consent and energy (admin; docs/verification.md). */
+agents.get("/agents", requireAdmin, async (c) => {
+  return c.json(await swarmStub(c.env).listAgents(gridIntensity(c.env)), 200, { "cache-control": "no-store" });
 });
 
 /** GET /v1/agents/coverage?model=<id or sha256> — replicas per layer; agents use it to pick a range. */

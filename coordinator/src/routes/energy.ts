@@ -9,8 +9,12 @@ export const energyRoute = new Hono<AppEnv>();
 /** Grid carbon intensity when none is configured, gCO₂ per kWh (a world-average order of magnitude). */
 const DEFAULT_GCO2_PER_KWH = 400;
 
+/** The configured grid carbon intensity, gCO₂ per kWh (the default when unset or not a number ≥ 0). */
+export function gridIntensity(env: Env): number {
+  const configured = Number(env.ARIA_GRID_GCO2_PER_KWH);
+  return env.ARIA_GRID_GCO2_PER_KWH && Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_GCO2_PER_KWH;
+}
+
 energyRoute.get("/energy", requireApiKey, async (c) => {
-  const configured = Number(c.env.ARIA_GRID_GCO2_PER_KWH);
-  const intensity = c.env.ARIA_GRID_GCO2_PER_KWH && Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_GCO2_PER_KWH;
-  return c.json(await energyReport(c.env.DB, intensity), 200, { "cache-control": "no-store" });
+  return c.json(await energyReport(c.env.DB, gridIntensity(c.env)), 200, { "cache-control": "no-store" });
 });

@@ -19,6 +19,7 @@ import { authMessage, type HelloMessage, PROTOCOL_VERSION } from "../../../share
 import { type Db, recordLogin, saveConsent, storedConsent } from "../db/records.ts";
 import { attachmentOf, type ReadyAttachment, type SocketAttachment } from "./agent-socket.ts";
 import { type FileOffer, type Offer, planByFile, updateEwma } from "./planner.ts";
+import type { NodeStats } from "./verification/node-stats.ts";
 
 /** How often agents ping; sent to them in `welcome`. */
 export const HEARTBEAT_MS = 2_000;
@@ -62,6 +63,7 @@ export class AgentRegistry {
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly db: Db,
+    private readonly stats: NodeStats,
   ) {}
 
   /** Check a hello against its challenge and record the login; name the sockets it displaces. */
@@ -79,6 +81,19 @@ export class AgentRegistry {
           `model ${shard.id}: layer range [${shard.layerBegin}, ${shard.layerEnd}) is not within ${shard.nLayers} layers`,
         );
       }
+    }
+    let standing: Awaited<ReturnType<NodeStats["load"]>>;
+    try {
+      standing = await this.stats.load(hello.nodeId);
+    } catch (err) {
+      console.error(err);
+      return refuse("server_error", "the coordinator could not read this node's standing; retry later", 1011);
+    }
+    if (standing.excludedAt !== null) {
+      return refuse(
+        "excluded",
+        `this node key was excluded on ${new Date(standing.excludedAt).toISOString()}: ${standing.excludedReason ?? "it failed a verification check"}`,
+      );
     }
     const consentProblem = await checkConsent(hello.consent, hello.nodeId);
     if (consentProblem) return refuse("bad_consent", consentProblem);

@@ -7,7 +7,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
 import { DAYS } from "../../../shared/consent/contract.ts";
-import { ScriptedAgent } from "../../test/scripted-agent.ts";
+import { OUTPUT_HASH, ScriptedAgent } from "../../test/scripted-agent.ts";
 
 const auth = { authorization: "Bearer test-key-1", "content-type": "application/json" };
 
@@ -41,7 +41,7 @@ async function serveOne(agent: ScriptedAgent) {
   agent.send({ type: "tokenized", session: tokenize.session, tokens: [1] });
   const open = await agent.expect("open");
   await agent.expect("feed");
-  agent.send({ type: "sampled", session: open.session, index: 0, tokenId: 2, text: "y", finish: "length" });
+  agent.send({ type: "sampled", session: open.session, index: 0, tokenId: 2, text: "y", finish: "length", outputHash: OUTPUT_HASH });
   await agent.expect("close");
   return open;
 }
@@ -113,7 +113,7 @@ describe("consent contracts, enforced by the coordinator", () => {
     // Nothing reaches the agent for the second request while the first holds its only slot.
     await new Promise((r) => setTimeout(r, 400));
     expect(agent.queued()).toBe(0);
-    agent.send({ type: "sampled", session: open.session, index: 0, tokenId: 2, text: "y", finish: "length" });
+    agent.send({ type: "sampled", session: open.session, index: 0, tokenId: 2, text: "y", finish: "length", outputHash: OUTPUT_HASH });
     await agent.expect("close");
     expect((await first).status).toBe(200);
     await serveOne(agent);
@@ -164,7 +164,7 @@ describe("consent contracts, enforced by the coordinator", () => {
     await new Promise((r) => setTimeout(r, 100));
     await expectNoConsent("revoke-model", "revoked");
     // The open request was not stopped: it completes on the same agent.
-    agent.send({ type: "sampled", session: open.session, index: 0, tokenId: 2, text: "y", finish: "length" });
+    agent.send({ type: "sampled", session: open.session, index: 0, tokenId: 2, text: "y", finish: "length", outputHash: OUTPUT_HASH });
     await agent.expect("close");
     expect((await pending).status).toBe(200);
     expect(await loggedConsentEvents(nodeId)).toEqual(["grant", "change", "revoke"]);
@@ -190,13 +190,13 @@ describe("consent contracts, enforced by the coordinator", () => {
     quitter.send({ type: "tokenized", session: tokenize.session, tokens: [1, 2] });
     const open = await quitter.expect("open");
     await quitter.expect("feed");
-    quitter.send({ type: "sampled", session: open.session, index: 0, tokenId: 7, text: "a", finish: null });
+    quitter.send({ type: "sampled", session: open.session, index: 0, tokenId: 7, text: "a", finish: null, outputHash: OUTPUT_HASH });
     await quitter.expect("feed");
     quitter.sendConsent({ revoked: true, stop_open_work: true });
     const reopen = await other.expect("open");
     expect(reopen.history).toEqual([7]);
     expect(await other.expect("feed")).toMatchObject({ tokens: [1, 2, 7] });
-    other.send({ type: "sampled", session: reopen.session, index: 1, tokenId: 8, text: "b", finish: "length" });
+    other.send({ type: "sampled", session: reopen.session, index: 1, tokenId: 8, text: "b", finish: "length", outputHash: OUTPUT_HASH });
     const res = await pending;
     expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe("ab");
     quitter.ws.close();

@@ -16,11 +16,19 @@
 import type { TaskType } from "../../../shared/consent/contract.ts";
 import type { RequestErrorCode } from "../../../shared/protocol/errors.ts";
 import type { FrameHeader } from "../../../shared/protocol/frame.ts";
-import type { ChatMessage, CoordinatorMessage, FailedMessage, SampledMessage, SamplingParams } from "../../../shared/protocol/messages.ts";
+import type {
+  ChatMessage,
+  CoordinatorMessage,
+  FailedMessage,
+  OpenMessage,
+  SampledMessage,
+  SamplingParams,
+} from "../../../shared/protocol/messages.ts";
 import { tokenBudget } from "../../../shared/protocol/token-budget.ts";
 import type { ChatJob } from "../openai/chat-request.ts";
 import { encodeEvent, type JobEvent } from "./job-events.ts";
 import type { PlannedStage } from "./planner.ts";
+import type { SessionWatch, WatchedStage } from "./verification/session-watch.ts";
 
 /** A chain attempt with no output from any stage for this long is abandoned for another chain. */
 export const STALL_TIMEOUT_MS = 10_000;
@@ -35,6 +43,8 @@ export interface StageRef extends PlannedStage {
   /** When this stage last got work, and last produced output (for timing and stall blame). */
   lastInputAt: number;
   lastOutputAt: number;
+  /** Copies kept for a re-execution check of this stage's session, or null (docs/verification.md). */
+  watch: SessionWatch | null;
 }
 
 export interface Attempt {
@@ -74,6 +84,10 @@ export interface RunHost {
   /** Resolves when some request finishes or after `ms`, whichever is first. */
   capacityFreed(ms: number): Promise<void>;
   recordStageTime(nodeId: string, ms: number): void;
+  /** A stage session was opened: whether (and how) it is checked. */
+  watch(stage: WatchedStage): SessionWatch | null;
+  /** A node produced one step's output. */
+  stepServed(nodeId: string): void;
   /** Durably record the completed request; throws when it could not be recorded. */
   recordCompletion(run: PipelineRun, finishReason: "stop" | "length"): Promise<void>;
   /** The run has ended (done, error or cancelled): forget it. */
@@ -178,12 +192,12 @@ export class PipelineRun {
     if (m.index !== this.generated.length) {
       return this.failover(last.nodeId, `the last stage sent token ${m.index}, expected ${this.generated.length}`);
     }
+    last.watch?.output({ kind: "sampled", tokenId: m.tokenId, outputHash: m.outputHash });
     if (m.tokenId !== null) this.generated.push(m.tokenId);
     if (m.text.length > 0) this.emit({ type: "token", text: m.text });
     if (m.finish) return this.complete(m.finish);
     if (m.tokenId === null) return this.failover(last.nodeId, "the last stage ended without a finish reason");
-    const pos0 = this.prompt!.length + this.generated.length - 1;
-    this.send(attempt.chain[0]!, { type: "feed", session: attempt.session, pos0, tokens: [m.tokenId] }, true);
+    this.feed(attempt, this.prompt!.length + this.generated.length - 1, [m.tokenId]);
   }
 
   /** A stage's receipt for one of this run's attempts (sent when the attempt was closed). */
@@ -210,6 +224,8 @@ export class PipelineRun {
     const next = attempt.chain[header.fromStage + 1];
     if (!next) return this.failover(nodeId, "the last stage sent a frame");
     this.stageOutput(attempt, from);
+    from.watch?.output({ kind: "frame", bytes: data });
+    next.watch?.input({ kind: "frame", bytes: data });
     if (!this.send(next, data, true)) return this.failover(next.nodeId, "the next stage's connection failed");
   }
 
@@ -282,7 +298,7 @@ export class PipelineRun {
     const record = this.attempts.find((a) => a.session === attempt.session);
     if (record) record.opened = true;
     attempt.chain.forEach((stage, i) => {
-      this.send(stage, {
+      const open: OpenMessage = {
         type: "open",
         session: attempt.session,
         model: this.model,
@@ -294,10 +310,12 @@ export class PipelineRun {
         ...this.task,
         nCtx: this.prompt!.length + this.budget,
         params: { ...this.params, maxTokens: this.budget },
-        history: this.generated,
-      });
+        history: [...this.generated],
+      };
+      this.send(stage, open);
+      stage.watch = this.host.watch({ nodeId: stage.nodeId, sha256: stage.sha256, open });
     });
-    this.send(attempt.chain[0]!, { type: "feed", session: attempt.session, pos0: 0, tokens: [...this.prompt!, ...this.generated] }, true);
+    this.feed(attempt, 0, [...this.prompt!, ...this.generated]);
   }
 
   /** Ledger first, then the client's final event: a completion is only reported once recorded. */
@@ -374,7 +392,7 @@ export class PipelineRun {
   private newAttempt(): Attempt | null {
     const plan = this.host.plan(this, this.excluded);
     if (!plan) return null;
-    const chain: StageRef[] = plan.map((p) => ({ ...p, lastInputAt: 0, lastOutputAt: 0 }));
+    const chain: StageRef[] = plan.map((p) => ({ ...p, lastInputAt: 0, lastOutputAt: 0, watch: null }));
     const attempt: Attempt = { session: this.host.beginSession(this, chain), chain, lastProgressAt: Date.now() };
     this.attempt = attempt;
     this.attempts.push({
@@ -394,7 +412,18 @@ export class PipelineRun {
     const record = this.attempts.find((a) => a.session === attempt.session);
     if (record) record.closedAt = Date.now();
     this.host.endSession(attempt.session, attempt.chain);
-    for (const stage of attempt.chain) this.send(stage, { type: "close", session: attempt.session });
+    for (const stage of attempt.chain) {
+      this.send(stage, { type: "close", session: attempt.session });
+      // A session that ended before its sampled step is not checked.
+      if (stage.watch?.state === "recording") stage.watch.drop();
+    }
+  }
+
+  /** Feed token ids to the first stage (kept for its check, if it is checked). */
+  private feed(attempt: Attempt, pos0: number, tokens: number[]): void {
+    const first = attempt.chain[0]!;
+    first.watch?.input({ kind: "feed", pos0, tokens });
+    this.send(first, { type: "feed", session: attempt.session, pos0, tokens }, true);
   }
 
   /** Send to a stage; `work` marks input it must answer (for timing and stall blame). */
@@ -414,6 +443,7 @@ export class PipelineRun {
     attempt.lastProgressAt = now;
     if (stage.lastInputAt > stage.lastOutputAt) this.host.recordStageTime(stage.nodeId, now - stage.lastInputAt);
     stage.lastOutputAt = now;
+    this.host.stepServed(stage.nodeId);
   }
 
   private emit(event: JobEvent): void {

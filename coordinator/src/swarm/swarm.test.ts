@@ -7,7 +7,7 @@ import { leafHash } from "../../../shared/ledger/hash.ts";
 import { signReceipt } from "../../../shared/ledger/receipt.ts";
 import { verifyInclusion } from "../../../shared/ledger/tree-math.ts";
 import { encodeFrame, FLAG_FINAL } from "../../../shared/protocol/frame.ts";
-import { ScriptedAgent } from "../../test/scripted-agent.ts";
+import { OUTPUT_HASH, ScriptedAgent } from "../../test/scripted-agent.ts";
 
 const auth = { authorization: "Bearer test-key-1", "content-type": "application/json" };
 
@@ -114,11 +114,11 @@ describe("one stage", () => {
     });
     expect(typeof open.params.seed).toBe("number");
     expect(await agent.expect("feed")).toMatchObject({ session: open.session, pos0: 0, tokens: [1, 2, 3] });
-    agent.send({ type: "sampled", session: open.session, index: 0, tokenId: 11, text: "Hel", finish: null });
+    agent.send({ type: "sampled", session: open.session, index: 0, tokenId: 11, text: "Hel", finish: null, outputHash: OUTPUT_HASH });
     expect(await agent.expect("feed")).toMatchObject({ pos0: 3, tokens: [11] });
-    agent.send({ type: "sampled", session: open.session, index: 1, tokenId: 12, text: "lo", finish: null });
+    agent.send({ type: "sampled", session: open.session, index: 1, tokenId: 12, text: "lo", finish: null, outputHash: OUTPUT_HASH });
     expect(await agent.expect("feed")).toMatchObject({ pos0: 4, tokens: [12] });
-    agent.send({ type: "sampled", session: open.session, index: 2, tokenId: null, text: "!", finish: "stop" });
+    agent.send({ type: "sampled", session: open.session, index: 2, tokenId: null, text: "!", finish: "stop", outputHash: OUTPUT_HASH });
     expect(await agent.expect("close")).toEqual({ type: "close", session: open.session });
     const receiptBody = {
       v: 1 as const,
@@ -196,9 +196,9 @@ describe("one stage", () => {
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     // The role chunk arrives before any token exists: the stream is live, not buffered.
     expect((await reader.read()).value).toContain('"role":"assistant"');
-    agent.send({ type: "sampled", session, index: 0, tokenId: 5, text: "a", finish: null });
+    agent.send({ type: "sampled", session, index: 0, tokenId: 5, text: "a", finish: null, outputHash: OUTPUT_HASH });
     await agent.expect("feed");
-    agent.send({ type: "sampled", session, index: 1, tokenId: 6, text: "b", finish: "length" });
+    agent.send({ type: "sampled", session, index: 1, tokenId: 6, text: "b", finish: "length", outputHash: OUTPUT_HASH });
     let text = "";
     for (;;) {
       const { value, done } = await reader.read();
@@ -222,7 +222,7 @@ describe("one stage", () => {
     await agent.login("drop-model");
     const pending = chat({ model: "drop-model", messages: [{ role: "user", content: "hi" }] });
     const { session } = await startOn(agent, [1]);
-    agent.send({ type: "sampled", session, index: 0, tokenId: 1, text: "x", finish: null });
+    agent.send({ type: "sampled", session, index: 0, tokenId: 1, text: "x", finish: null, outputHash: OUTPUT_HASH });
     await agent.expect("feed");
     agent.ws.close(1001, "going away");
     const res = await pending;
@@ -271,7 +271,7 @@ describe("pipelines", () => {
     first.ws.send(frame);
     const relayed = await last.expectFrame();
     expect(relayed).toEqual(frame);
-    last.send({ type: "sampled", session: open0.session, index: 0, tokenId: 7, text: "z", finish: "length" });
+    last.send({ type: "sampled", session: open0.session, index: 0, tokenId: 7, text: "z", finish: "length", outputHash: OUTPUT_HASH });
     const res = await pending;
     const body = (await res.json()) as { id: string; choices: { message: { content: string } }[] };
     expect(body.choices[0]?.message.content).toBe("z");
@@ -304,7 +304,7 @@ describe("pipelines", () => {
     const open1 = await c.expect("open");
     expect(open1).toMatchObject({ stage: 1, layerBegin: 2 });
     expect(b.queued()).toBe(0);
-    c.send({ type: "sampled", session: open1.session, index: 0, tokenId: 5, text: "k", finish: "length" });
+    c.send({ type: "sampled", session: open1.session, index: 0, tokenId: 5, text: "k", finish: "length", outputHash: OUTPUT_HASH });
     expect((await pending).status).toBe(200);
     a.ws.close();
     b.ws.close();
@@ -328,9 +328,9 @@ describe("pipelines", () => {
     victim.send({ type: "tokenized", session: tokenize.session, tokens: [1, 2] });
     const open = await victim.expect("open");
     await victim.expect("feed");
-    victim.send({ type: "sampled", session: open.session, index: 0, tokenId: 30, text: "A", finish: null });
+    victim.send({ type: "sampled", session: open.session, index: 0, tokenId: 30, text: "A", finish: null, outputHash: OUTPUT_HASH });
     await victim.expect("feed");
-    victim.send({ type: "sampled", session: open.session, index: 1, tokenId: 31, text: "B", finish: null });
+    victim.send({ type: "sampled", session: open.session, index: 1, tokenId: 31, text: "B", finish: null, outputHash: OUTPUT_HASH });
     await victim.expect("feed");
     victim.ws.close(1011, "killed");
     const reopen = await replica.expect("open");
@@ -338,10 +338,10 @@ describe("pipelines", () => {
     expect(reopen.session).not.toBe(open.session);
     expect(await replica.expect("feed")).toMatchObject({ pos0: 0, tokens: [1, 2, 30, 31] });
     // A late message from the dead attempt is ignored.
-    replica.send({ type: "sampled", session: open.session, index: 2, tokenId: 99, text: "X", finish: null });
-    replica.send({ type: "sampled", session: reopen.session, index: 2, tokenId: 32, text: "C", finish: null });
+    replica.send({ type: "sampled", session: open.session, index: 2, tokenId: 99, text: "X", finish: null, outputHash: OUTPUT_HASH });
+    replica.send({ type: "sampled", session: reopen.session, index: 2, tokenId: 32, text: "C", finish: null, outputHash: OUTPUT_HASH });
     await replica.expect("feed");
-    replica.send({ type: "sampled", session: reopen.session, index: 3, tokenId: 33, text: "D", finish: "length" });
+    replica.send({ type: "sampled", session: reopen.session, index: 3, tokenId: 33, text: "D", finish: "length", outputHash: OUTPUT_HASH });
     const res = await pending;
     const body = (await res.json()) as { choices: { message: { content: string } }[]; usage: { completion_tokens: number } };
     expect(body.choices[0]?.message.content).toBe("ABCD");

@@ -32,9 +32,12 @@ import { Witnessing } from "../ledger/witnessing.ts";
 import type { ChatJob } from "../openai/chat-request.ts";
 import { AgentRegistry, type ConsentEvent, HEARTBEAT_MS, type ServedModel } from "./agent-registry.ts";
 import { attachmentOf, closeQuietly, type SocketAttachment, sendQuietly } from "./agent-socket.ts";
+import { agentsReport } from "./agents-report.ts";
 import type { OpenResult } from "./job-events.ts";
 import { PipelineRun, RequestError, type RunHost } from "./pipeline-run.ts";
 import { missingLayers, planByFile, planChain } from "./planner.ts";
+import { NodeStats } from "./verification/node-stats.ts";
+import { type Candidate, Verification, type VerificationHost } from "./verification/verification.ts";
 
 export type { ServedModel } from "./agent-registry.ts";
 
@@ -55,11 +58,14 @@ export class Swarm extends DurableObject<Env> {
   private readonly logKey: LogKey | null;
   private readonly sequencer: Sequencer;
   private readonly witnessing: Witnessing;
+  private readonly verification: Verification;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = openDb(env.DB);
-    this.registry = new AgentRegistry(ctx, this.db);
+    const stats = new NodeStats(this.db);
+    this.registry = new AgentRegistry(ctx, this.db, stats);
+    this.verification = new Verification(this.verificationHost(), stats, env.ARIA_VERIFICATION !== "off");
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
     this.host = this.runHost();
     this.logKey = loadLogKey(env.ARIA_LEDGER_KEY);
@@ -100,7 +106,9 @@ export class Swarm extends DurableObject<Env> {
       if (attachment.state !== "ready") return this.reject(ws, "not_logged_in", "log in before sending frames");
       const header = peekFrameHeader(data);
       if (!header) return this.reject(ws, "bad_frame", "binary message is not an activation frame");
-      return this.sessions.get(header.session)?.relay(attachment.nodeId, header, data);
+      const run = this.sessions.get(header.session);
+      if (run) return run.relay(attachment.nodeId, header, data);
+      return this.verification.onFrame(attachment.nodeId, header.session, data);
     }
     const parsed = parseFrame(AgentMessageSchema, data);
     if (!parsed.ok) return this.reject(ws, "bad_message", parsed.error);
@@ -146,10 +154,16 @@ export class Swarm extends DurableObject<Env> {
         return this.registry.markDraining(ws, attachment);
       case "tokenized":
         return this.sessions.get(message.session)?.onTokenized(attachment.nodeId, message.tokens);
-      case "sampled":
-        return this.sessions.get(message.session)?.onSampled(attachment.nodeId, message);
-      case "failed":
-        return this.sessions.get(message.session)?.onFailed(attachment.nodeId, message);
+      case "sampled": {
+        const run = this.sessions.get(message.session);
+        if (run) return run.onSampled(attachment.nodeId, message);
+        return this.verification.onSampled(attachment.nodeId, message);
+      }
+      case "failed": {
+        const run = this.sessions.get(message.session);
+        if (run) return run.onFailed(attachment.nodeId, message);
+        return this.verification.onFailed(attachment.nodeId, message.session, `${message.code}: ${message.message}`);
+      }
       case "receipt":
         return this.receiptRoutes.get(message.session)?.onReceipt(attachment.nodeId, message.session, message.receipt);
       case "cosigned":
@@ -202,6 +216,11 @@ export class Swarm extends DurableObject<Env> {
     this.sequencer.kick();
     const checkpoint = await this.sequencer.checkpoint();
     return checkpoint ? { size: checkpoint.size } : null;
+  }
+
+  /** Every node the coordinator knows, with its standing, consent and energy (admin; docs/verification.md). */
+  async listAgents(gco2PerKwh: number) {
+    return agentsReport(this.env.DB, this.db, this.verification.stats, [...this.registry.readySockets()], gco2PerKwh);
   }
 
   async coverage(model: string): Promise<{ model: string; nLayers: number | null; replicas: number[] }> {
@@ -300,6 +319,8 @@ export class Swarm extends DurableObject<Env> {
           });
         }),
       recordStageTime: (nodeId, ms) => this.registry.recordStageTime(nodeId, ms),
+      watch: (stage) => this.verification.watch(stage),
+      stepServed: (nodeId) => this.verification.stepServed(nodeId),
       recordCompletion: async (run, finishReason) => {
         await this.sequencer.submit(await inferenceEntriesOf(run, finishReason, Date.now()));
       },
@@ -307,6 +328,39 @@ export class Swarm extends DurableObject<Env> {
         this.runs.delete(run.requestId);
         for (const a of run.attempts) this.receiptRoutes.delete(a.session);
         for (const wake of this.capacityWaiters.splice(0)) wake();
+      },
+    };
+  }
+
+  private verificationHost(): VerificationHost {
+    return {
+      candidates: (stage, avoid) => {
+        const { open } = stage;
+        const out: Candidate[] = [];
+        for (const o of this.registry.offersFor(open.model, {
+          task: open.task,
+          contributionScore: open.contributionScore,
+          at: new Date(),
+        })) {
+          const fits = o.sha256 === stage.sha256 && o.layerBegin <= open.layerBegin && o.layerEnd >= open.layerEnd;
+          if (fits && !avoid.has(o.nodeId) && o.active < o.maxSessions) out.push({ nodeId: o.nodeId, ws: o.ws });
+        }
+        return out;
+      },
+      newSession: () => this.nextSession++ >>> 0,
+      beginReplay: (nodeId) => this.registry.claim([nodeId]),
+      endReplay: (nodeId) => {
+        this.registry.release([nodeId]);
+        for (const wake of this.capacityWaiters.splice(0)) wake();
+      },
+      log: (entries) => this.sequencer.submit(entries),
+      exclude: async (nodeId, reason) => {
+        for (const { ws, attachment } of this.registry.readySockets()) {
+          if (attachment.nodeId !== nodeId) continue;
+          sendQuietly(ws, JSON.stringify({ type: "error", code: "excluded", message: reason } satisfies CoordinatorMessage));
+          closeQuietly(ws, 1008, "excluded after a failed verification check");
+        }
+        await this.nodeLost(nodeId, "the node was excluded after a failed verification check");
       },
     };
   }
@@ -343,6 +397,7 @@ export class Swarm extends DurableObject<Env> {
   }
 
   private async nodeLost(nodeId: string, why: string): Promise<void> {
+    this.verification.nodeLost(nodeId);
     for (const run of [...this.runs.values()]) await run.stageLost(nodeId, why);
   }
 
