@@ -153,6 +153,12 @@ export class CoordinatorLink {
         if (this.ready) this.opts.onWitness?.(message.body);
         return;
       case "error":
+        if (message.code === "excluded") {
+          // Final for this key: retries continue at the slowest pace, in case an operator lifts it.
+          this.attempt = Number.MAX_SAFE_INTEGER;
+          this.opts.log(`the coordinator excluded this node key after a failed verification check: ${message.message}`);
+          return;
+        }
         this.opts.log(`coordinator error ${message.code}: ${message.message}`);
         return;
     }
