@@ -26,7 +26,8 @@ export interface CheckFacts {
 }
 
 export function checkEntry(f: CheckFacts): LogEntry {
-  const key = `check/${f.requestId}/${f.session}`;
+  // A session can be checked twice (its first sampled step at once, later ones at its end).
+  const key = `check/${f.requestId}/${f.session}/${f.steps}`;
   return {
     key,
     type: "check",

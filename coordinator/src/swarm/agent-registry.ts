@@ -38,7 +38,7 @@ export interface ServedModel {
 }
 
 /** An offer with what the Swarm needs to use it. */
-export type LiveOffer = Offer & { ws: WebSocket; nLayers: number; nCtx: number; sha256: string };
+export type LiveOffer = Offer & { ws: WebSocket; nLayers: number; nCtx: number; sha256: string; agentVersion: string };
 
 /** A consent event to log: a first contract, a changed one, or a revocation. */
 export type ConsentEvent = { event: "grant" | "change" | "revoke"; signed: SignedConsent };
@@ -114,6 +114,9 @@ export class AgentRegistry {
       console.error(err);
       return refuse("server_error", "the coordinator could not record the login; retry later", 1011);
     }
+    // Excluded while this login awaited D1: refuse it here, before the socket can get work.
+    if (standing.excludedAt !== null)
+      return refuse("excluded", `this node key was excluded: ${standing.excludedReason ?? "it failed a verification check"}`);
     const displaced = this.ctx.getWebSockets().filter((other) => {
       const a = attachmentOf(other);
       return other !== ws && a?.state === "ready" && a.nodeId === hello.nodeId;
@@ -226,6 +229,7 @@ export class AgentRegistry {
         nLayers: shard.nLayers,
         nCtx: shard.nCtx,
         sha256: shard.sha256,
+        agentVersion: attachment.agentVersion,
       });
     }
     return out;

@@ -40,6 +40,8 @@ export interface StageRef extends PlannedStage {
   ws: WebSocket;
   /** The model file hash this node announced (its receipt must name the same). */
   sha256: string;
+  /** The node's agent version (a re-execution check uses a verifier of the same version). */
+  agentVersion: string;
   /** When this stage last got work, and last produced output (for timing and stall blame). */
   lastInputAt: number;
   lastOutputAt: number;
@@ -74,7 +76,7 @@ export interface RunHost {
   plan(
     run: PipelineRun,
     excluded: ReadonlySet<string>,
-  ): { nodeId: string; ws: WebSocket; layerBegin: number; layerEnd: number; sha256: string }[] | null;
+  ): { nodeId: string; ws: WebSocket; layerBegin: number; layerEnd: number; sha256: string; agentVersion: string }[] | null;
   /** Whether any chain could serve the model at all (ignoring capacity). */
   covered(run: PipelineRun, excluded: ReadonlySet<string>): boolean;
   /** A new session id for an attempt of this run; routes its messages here until ended. */
@@ -192,7 +194,7 @@ export class PipelineRun {
     if (m.index !== this.generated.length) {
       return this.failover(last.nodeId, `the last stage sent token ${m.index}, expected ${this.generated.length}`);
     }
-    last.watch?.output({ kind: "sampled", tokenId: m.tokenId, outputHash: m.outputHash });
+    last.watch?.sampledOutput(m.tokenId, m.outputHash);
     if (m.tokenId !== null) this.generated.push(m.tokenId);
     if (m.text.length > 0) this.emit({ type: "token", text: m.text });
     if (m.finish) return this.complete(m.finish);
@@ -224,7 +226,7 @@ export class PipelineRun {
     const next = attempt.chain[header.fromStage + 1];
     if (!next) return this.failover(nodeId, "the last stage sent a frame");
     this.stageOutput(attempt, from);
-    from.watch?.output({ kind: "frame", bytes: data });
+    from.watch?.frameOutput(data);
     next.watch?.input({ kind: "frame", bytes: data });
     if (!this.send(next, data, true)) return this.failover(next.nodeId, "the next stage's connection failed");
   }
@@ -313,7 +315,7 @@ export class PipelineRun {
         history: [...this.generated],
       };
       this.send(stage, open);
-      stage.watch = this.host.watch({ nodeId: stage.nodeId, sha256: stage.sha256, open });
+      stage.watch = this.host.watch({ nodeId: stage.nodeId, sha256: stage.sha256, agentVersion: stage.agentVersion, open });
     });
     this.feed(attempt, 0, [...this.prompt!, ...this.generated]);
   }
@@ -414,8 +416,8 @@ export class PipelineRun {
     this.host.endSession(attempt.session, attempt.chain);
     for (const stage of attempt.chain) {
       this.send(stage, { type: "close", session: attempt.session });
-      // A session that ended before its sampled step is not checked.
-      if (stage.watch?.state === "recording") stage.watch.drop();
+      // The session is over: its steps sampled since the first check are checked now.
+      stage.watch?.end();
     }
   }
 

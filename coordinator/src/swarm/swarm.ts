@@ -66,6 +66,14 @@ export class Swarm extends DurableObject<Env> {
     const stats = new NodeStats(this.db);
     this.registry = new AgentRegistry(ctx, this.db, stats);
     this.verification = new Verification(this.verificationHost(), stats, env.ARIA_VERIFICATION !== "off");
+    // Woken after an eviction with agents still connected: their standings come back from D1 first.
+    void ctx.blockConcurrencyWhile(async () => {
+      try {
+        await stats.loadMany([...this.registry.readySockets()].map((s) => s.attachment.nodeId));
+      } catch (err) {
+        console.error("verification: could not load node standings", err);
+      }
+    });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
     this.host = this.runHost();
     this.logKey = loadLogKey(env.ARIA_LEDGER_KEY);
@@ -292,7 +300,10 @@ export class Swarm extends DurableObject<Env> {
         const plan = planChain(offers, run.nLayers);
         if (!plan) return null;
         const byNode = new Map(offers.map((o) => [o.nodeId, o]));
-        return plan.map((p) => ({ ...p, ws: byNode.get(p.nodeId)!.ws, sha256: byNode.get(p.nodeId)!.sha256 }));
+        return plan.map((p) => {
+          const o = byNode.get(p.nodeId)!;
+          return { ...p, ws: o.ws, sha256: o.sha256, agentVersion: o.agentVersion };
+        });
       },
       covered: (run, excluded) => {
         return planChain(this.offersForRun(run, excluded), run.nLayers, true) !== null;
@@ -342,7 +353,13 @@ export class Swarm extends DurableObject<Env> {
           contributionScore: open.contributionScore,
           at: new Date(),
         })) {
-          const fits = o.sha256 === stage.sha256 && o.layerBegin <= open.layerBegin && o.layerEnd >= open.layerEnd;
+          // Same file, layers, context and agent version: a build with other chunking would differ honestly.
+          const fits =
+            o.sha256 === stage.sha256 &&
+            o.agentVersion === stage.agentVersion &&
+            o.layerBegin <= open.layerBegin &&
+            o.layerEnd >= open.layerEnd &&
+            o.nCtx >= open.nCtx;
           if (fits && !avoid.has(o.nodeId) && o.active < o.maxSessions) out.push({ nodeId: o.nodeId, ws: o.ws });
         }
         return out;

@@ -3,7 +3,7 @@
  * for the Swarm's synchronous decisions, written to D1 (`node_stats`) whenever a verdict changes
  * it, and read back when a node logs in, so an exclusion outlives restarts.
  */
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { type Db, DbError } from "../../db/records.ts";
 import { nodeStats } from "../../db/schema.ts";
 import type { Standing } from "./check-rate.ts";
@@ -51,6 +51,25 @@ export class NodeStats {
     const record = this.records.get(nodeId) ?? (rows[0] ? fromRow(rows[0]) : freshRecord(nodeId));
     this.records.set(nodeId, record);
     return record;
+  }
+
+  /**
+   * Load the records of these nodes (the connected ones, when the Swarm wakes after an eviction),
+   * so no decision — and no write — uses a fresh record in place of a stored one. Throws DbError.
+   */
+  async loadMany(nodeIds: readonly string[]): Promise<void> {
+    const missing = [...new Set(nodeIds)].filter((id) => !this.records.has(id));
+    for (let i = 0; i < missing.length; i += 90) {
+      const chunk = missing.slice(i, i + 90);
+      let rows: (typeof nodeStats.$inferSelect)[];
+      try {
+        rows = await this.db.select().from(nodeStats).where(inArray(nodeStats.nodeId, chunk));
+      } catch (err) {
+        throw new DbError("reading node standings", err);
+      }
+      const found = new Map(rows.map((r) => [r.nodeId, fromRow(r)]));
+      for (const id of chunk) if (!this.records.has(id)) this.records.set(id, found.get(id) ?? freshRecord(id));
+    }
   }
 
   /** The node's record in memory (a fresh one for a node not loaded yet). */

@@ -14,7 +14,9 @@ export class StageReplay {
   readonly result: Promise<ReplayResult>;
   private settle!: (r: ReplayResult) => void;
   private settled = false;
-  private timer: number;
+  private readonly timer: number;
+  /** Comparisons run in output order (digests are computed asynchronously). */
+  private compared: Promise<void> = Promise.resolve();
 
   constructor(
     readonly nodeId: string,
@@ -39,13 +41,15 @@ export class StageReplay {
     if (!this.send(JSON.stringify({ ...open, session: this.session } satisfies CoordinatorMessage))) return false;
     const n = this.watch.inputsBefore[this.through]!;
     for (const input of this.watch.inputs.slice(0, n)) {
-      const ok =
-        input.kind === "feed"
-          ? this.send(
-              JSON.stringify({ type: "feed", session: this.session, pos0: input.pos0, tokens: input.tokens } satisfies CoordinatorMessage),
-            )
-          : this.send(withSession(input.bytes, this.session));
-      if (!ok) return false;
+      if (input.kind === "feed") {
+        const feed = { type: "feed", session: this.session, pos0: input.pos0, tokens: input.tokens } satisfies CoordinatorMessage;
+        if (!this.send(JSON.stringify(feed))) return false;
+        continue;
+      }
+      // Readdressed in place (the header's session field; the checksum covers only the rows): the
+      // kept frame is ours alone, and copying every frame again could double what checks hold.
+      new DataView(input.bytes).setUint32(8, this.session, true);
+      if (!this.send(input.bytes)) return false;
     }
     return true;
   }
@@ -54,8 +58,13 @@ export class StageReplay {
     if (this.settled) return;
     const k = this.outputs.length;
     this.outputs.push(output);
-    const differs = this.stopAtMismatch && !sameOutput(output, this.watch.outputs[k]!);
-    if (differs || this.outputs.length === this.through + 1) this.finish({ kind: "done", outputs: this.outputs });
+    if (this.outputs.length === this.through + 1)
+      this.compared = this.compared.then(() => this.finish({ kind: "done", outputs: this.outputs }));
+    else if (this.stopAtMismatch) {
+      this.compared = this.compared.then(async () => {
+        if (!(await sameOutput(output, this.watch.outputs[k]!))) this.finish({ kind: "done", outputs: this.outputs.slice(0, k + 1) });
+      });
+    }
   }
 
   fail(why: string): void {
@@ -77,11 +86,4 @@ export class StageReplay {
   private send(message: string | ArrayBuffer): boolean {
     return sendQuietly(this.ws, message);
   }
-}
-
-/** A copy of a frame addressed to another session (the header's session field; the checksum covers only rows). */
-function withSession(bytes: ArrayBuffer, session: number): ArrayBuffer {
-  const copy = bytes.slice(0);
-  new DataView(copy).setUint32(8, session, true);
-  return copy;
 }

@@ -7,20 +7,24 @@
  * Invariants:
  * - A node is never its own verifier or arbiter, and verifiers hold the same file and layers.
  * - Nobody is excluded on one disagreement: only when two other nodes agree against it.
- * - Copies are freed when the check ends, whatever its outcome (SessionWatch.drop).
+ * - Copies are freed when no check needs them any more (SessionWatch.checkDone).
  */
 import type { LogEntry } from "../../../../shared/ledger/entry.ts";
 import type { SampledMessage } from "../../../../shared/protocol/messages.ts";
 import { type CheckFacts, type CheckVerdict, checkEntry, exclusionEntry } from "../../ledger/check-entry.ts";
-import { checkRateOf, firstSampledStep, reputationOf, secureUniform } from "./check-rate.ts";
+import { checkRateOf, reputationOf, secureUniform } from "./check-rate.ts";
 import type { NodeRecord, NodeStats } from "./node-stats.ts";
-import { ByteBudget, SessionWatch, type StepOutput, sameOutput, type WatchedStage } from "./session-watch.ts";
-import { StageReplay } from "./stage-replay.ts";
+import { ByteBudget, type CheckRequest, frameStep, SessionWatch, type StepOutput, sameOutput, type WatchedStage } from "./session-watch.ts";
+import { type ReplayResult, StageReplay } from "./stage-replay.ts";
 
 /** A replay that has produced nothing conclusive by then is abandoned (no verdict). */
 export const CHECK_TIMEOUT_MS = 60_000;
-/** Bytes of inputs and outputs kept for checks at any time, per coordinator. */
-export const CHECK_BUFFER_BYTES = 64 * 2 ** 20;
+/** Bytes of inputs kept for checks at any time, per coordinator (a Durable Object has 128 MB in all). */
+export const CHECK_BUFFER_BYTES = 32 * 2 ** 20;
+/** Verifiers tried for one check when one gives no answer. */
+const VERIFIER_TRIES = 2;
+/** Verifiers and arbiters are drawn at random among this many most reputable candidates. */
+const TOP_CANDIDATES = 3;
 
 /** A node able to re-execute a watched session now. */
 export interface Candidate {
@@ -58,19 +62,19 @@ export class Verification {
     private readonly uniform: () => number = secureUniform,
   ) {}
 
-  /** Decide whether a stage session just opened is checked; its watch when it is. */
+  /** A stage session just opened: its watch, which samples its steps at the node's rate. */
   watch(stage: WatchedStage): SessionWatch | null {
     if (!this.enabled) return null;
-    const k = firstSampledStep(checkRateOf(this.stats.get(stage.nodeId)), this.uniform());
-    if (!Number.isFinite(k)) return null;
     return new SessionWatch(
       stage,
-      k,
+      checkRateOf(this.stats.get(stage.nodeId)),
+      this.uniform,
       this.budget,
-      (w) => {
-        this.check(w)
+      (request) => {
+        this.check(request)
           .then((o) => this.concluded(o))
-          .catch((err) => console.error("verification: a check failed", err));
+          .catch((err) => console.error("verification: a check failed", err))
+          .finally(() => request.watch.checkDone());
       },
       (w) => {
         this.stats.get(w.stage.nodeId).checksSkipped++;
@@ -90,7 +94,7 @@ export class Verification {
 
   onFrame(nodeId: string, session: number, bytes: ArrayBuffer): void {
     const r = this.replays.get(session);
-    if (r?.nodeId === nodeId) r.onOutput({ kind: "frame", bytes });
+    if (r?.nodeId === nodeId) r.onOutput(frameStep(bytes));
   }
 
   onSampled(nodeId: string, m: SampledMessage): void {
@@ -117,56 +121,62 @@ export class Verification {
     for (const resolve of this.outcomes.splice(0)) resolve(o);
   }
 
-  /** Re-execute, arbitrate if needed, and record the verdict. */
-  private async check(watch: SessionWatch): Promise<CheckOutcome> {
-    try {
-      const node = watch.stage.nodeId;
-      const k = watch.sampledStep;
-      const verifier = this.pick(watch.stage, new Set([node]));
-      if (!verifier) {
-        this.stats.get(node).checksSkipped++;
-        return { verdict: "no_verifier" };
-      }
-      const first = await this.replay(verifier, watch, k, true);
-      if (first.kind === "inconclusive") return { verdict: "inconclusive" };
-      const j = firstDifference(watch.outputs, first.outputs);
-      if (j === null) {
-        this.credit(this.stats.get(node), k + 1, true);
-        this.credit(this.stats.get(verifier.nodeId), k + 1, false);
-        return this.record(watch, { verifier: verifier.nodeId, arbiter: null, verdict: "agree", mismatchStep: null });
-      }
-      const arbiter = this.pick(watch.stage, new Set([node, verifier.nodeId]));
-      const second = arbiter ? await this.replay(arbiter, watch, j, false) : null;
-      const base = { verifier: verifier.nodeId, arbiter: arbiter?.nodeId ?? null, mismatchStep: j };
-      if (!second || second.kind === "inconclusive") {
-        this.dispute([node, verifier.nodeId]);
-        return this.record(watch, { ...base, verdict: "dispute" });
-      }
-      const odd = oddOneOut(watch.outputs, first.outputs, second.outputs, j);
-      const ids = [node, verifier.nodeId, arbiter!.nodeId] as const;
-      if (odd === null) {
-        this.dispute([...ids]);
-        return this.record(watch, { ...base, verdict: "dispute" });
-      }
-      const verdict: CheckVerdict = (["node_failed", "verifier_failed", "arbiter_failed"] as const)[odd];
-      if (odd === 2) {
-        // The arbiter differed from two that agreed up to some earlier step; they still differ at j.
-        this.dispute([node, verifier.nodeId]);
-      } else {
-        // The two that agreed through step j earn the steps.
-        ids.forEach((id, i) => {
-          if (i !== odd) this.credit(this.stats.get(id), j + 1, id === node);
-        });
-      }
-      return this.record(watch, { ...base, verdict }, ids[odd]);
-    } finally {
-      watch.drop();
+  /** Re-execute outputs 0…through, arbitrate if needed, and record the verdict. */
+  private async check({ watch, through, verifiedBefore }: CheckRequest): Promise<CheckOutcome> {
+    const node = watch.stage.nodeId;
+    const newSteps = through + 1 - verifiedBefore;
+    let verifier: Candidate | null = null;
+    let first: ReplayResult | null = null;
+    const tried = new Set([node]);
+    for (let i = 0; i < VERIFIER_TRIES; i++) {
+      const candidate = this.pick(watch.stage, tried);
+      if (!candidate) break;
+      tried.add(candidate.nodeId);
+      verifier = candidate;
+      first = await this.replay(candidate, watch, through, true);
+      if (first.kind === "done") break;
     }
+    if (!verifier || !first) {
+      this.stats.get(node).checksSkipped++;
+      return { verdict: "no_verifier" };
+    }
+    if (first.kind === "inconclusive") return { verdict: "inconclusive" };
+    const j = await firstDifference(watch.outputs, first.outputs);
+    if (j === null) {
+      this.credit(this.stats.get(node), newSteps, true);
+      this.credit(this.stats.get(verifier.nodeId), through + 1, false);
+      return this.record(watch, through, { verifier: verifier.nodeId, arbiter: null, verdict: "agree", mismatchStep: null });
+    }
+    const arbiter = this.pick(watch.stage, new Set([node, verifier.nodeId]));
+    const second = arbiter ? await this.replay(arbiter, watch, j, false) : null;
+    const base = { verifier: verifier.nodeId, arbiter: arbiter?.nodeId ?? null, mismatchStep: j };
+    if (!second || second.kind === "inconclusive") {
+      this.dispute([node, verifier.nodeId]);
+      return this.record(watch, through, { ...base, verdict: "dispute" });
+    }
+    const odd = await oddOneOut(watch.outputs, first.outputs, second.outputs, j);
+    const ids = [node, verifier.nodeId, arbiter!.nodeId] as const;
+    if (odd === null) {
+      this.dispute([...ids]);
+      return this.record(watch, through, { ...base, verdict: "dispute" });
+    }
+    const verdict: CheckVerdict = (["node_failed", "verifier_failed", "arbiter_failed"] as const)[odd];
+    if (odd === 2) {
+      // The arbiter differed from two that agreed up to some earlier step; they still differ at j.
+      this.dispute([node, verifier.nodeId]);
+    } else {
+      // The two that agreed through step j earn the steps.
+      ids.forEach((id, i) => {
+        if (i !== odd) this.credit(this.stats.get(id), id === node ? Math.max(0, j + 1 - verifiedBefore) : j + 1, id === node);
+      });
+    }
+    return this.record(watch, through, { ...base, verdict }, ids[odd]);
   }
 
   /** Log the check (and an exclusion), store the standings it changed, and exclude the loser. */
   private async record(
     watch: SessionWatch,
+    through: number,
     outcome: Pick<CheckFacts, "verifier" | "arbiter" | "verdict" | "mismatchStep">,
     failed?: string,
   ): Promise<CheckOutcome> {
@@ -179,7 +189,7 @@ export class Verification {
       layers: [open.layerBegin, open.layerEnd],
       stage: open.stage,
       node: nodeId,
-      steps: watch.sampledStep + 1,
+      steps: through + 1,
       at: now,
       ...outcome,
     };
@@ -230,19 +240,26 @@ export class Verification {
     }
   }
 
-  /** The most reputable candidate (ties at random), or null. */
+  /**
+   * One of the most reputable candidates, at random (so no single node can stall every check of
+   * its layers by never answering), or null.
+   */
   private pick(stage: WatchedStage, avoid: ReadonlySet<string>): Candidate | null {
     const ranked = this.host
       .candidates(stage, avoid)
       .filter((c) => this.stats.get(c.nodeId).excludedAt === null)
-      .map((c) => ({ c, rank: reputationOf(this.stats.get(c.nodeId)), tie: this.uniform() }))
-      .sort((a, b) => b.rank - a.rank || a.tie - b.tie);
-    return ranked[0]?.c ?? null;
+      .map((c) => ({ c, rank: reputationOf(this.stats.get(c.nodeId)) }))
+      .sort((a, b) => b.rank - a.rank);
+    const top = ranked.slice(0, TOP_CANDIDATES);
+    return top[Math.min(top.length - 1, Math.floor(this.uniform() * top.length))]?.c ?? null;
   }
 
+  /** Steps recomputed by another node and found equal: credits, and (for the checked node's own steps) verified steps. */
   private credit(r: NodeRecord, steps: number, ownSteps: boolean): void {
-    if (ownSteps) r.verifiedSteps += steps;
     r.credits += steps;
+    if (!ownSteps) return;
+    r.verifiedSteps += steps;
+    // Passing a check as the checked node clears an open dispute.
     r.disputeOpen = false;
   }
 
@@ -256,9 +273,9 @@ export class Verification {
 }
 
 /** The first step where two output lists differ (within the shorter), or null when none does. */
-export function firstDifference(a: readonly StepOutput[], b: readonly StepOutput[]): number | null {
+export async function firstDifference(a: readonly StepOutput[], b: readonly StepOutput[]): Promise<number | null> {
   const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (!sameOutput(a[i]!, b[i]!)) return i;
+  for (let i = 0; i < n; i++) if (!(await sameOutput(a[i]!, b[i]!))) return i;
   return null;
 }
 
@@ -266,13 +283,16 @@ export function firstDifference(a: readonly StepOutput[], b: readonly StepOutput
  * At the first step ≤ `through` where the three differ, which one is alone against two that
  * agree (0, 1 or 2); null when all three differ there or one list ended early.
  */
-export function oddOneOut(a: readonly StepOutput[], b: readonly StepOutput[], c: readonly StepOutput[], through: number): 0 | 1 | 2 | null {
+export async function oddOneOut(
+  a: readonly StepOutput[],
+  b: readonly StepOutput[],
+  c: readonly StepOutput[],
+  through: number,
+): Promise<0 | 1 | 2 | null> {
   for (let i = 0; i <= through; i++) {
     const [x, y, z] = [a[i], b[i], c[i]];
     if (!x || !y || !z) return null;
-    const xy = sameOutput(x, y);
-    const xz = sameOutput(x, z);
-    const yz = sameOutput(y, z);
+    const [xy, xz, yz] = await Promise.all([sameOutput(x, y), sameOutput(x, z), sameOutput(y, z)]);
     if (xy && xz) continue;
     if (xy) return 2;
     if (xz) return 1;
