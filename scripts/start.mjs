@@ -119,6 +119,8 @@ try {
   -d '{"model": "${values.model}", "messages": [{"role": "user", "content": "Hello!"}], "max_tokens": 32}'`);
   console.log(`\nverify the provenance log (anyone can):\n`);
   console.log(`npx aria-agent ledger verify --coordinator ${coordinator.url} --vkey "$ARIA_LEDGER_VKEY"`);
+  console.log(`\nwatch the network live: ${coordinator.url}/dashboard`);
+  console.log(`browse and verify the log (admin token above): ${coordinator.url}/admin/ledger`);
   console.log(`\nlist the agents, their verified work and standing (admin):\n`);
   console.log(`curl -s "$OPENAI_BASE_URL/agents" -H "Authorization: Bearer $ARIA_ADMIN_TOKEN"`);
   console.log(

@@ -14,6 +14,7 @@ const steps = [
   ["types (coordinator)", bin("tsc"), ["-p", "coordinator/tsconfig.json"]],
   ["types (agent, shared)", bin("tsc"), ["-p", "agent/tsconfig.json"]],
   ["types (ledger benchmark worker)", bin("tsc"), ["-p", "benchmarks/ledger/tsconfig.json"]],
+  ["types (web pages)", bin("tsc"), ["-p", "web/tsconfig.json"]],
   ["kernels: C tests", "make", ["-s", "-C", "kernels", "test"]],
   ["kernels: C tests under ASan/UBSan", "make", ["-s", "-C", "kernels", "test-asan"]],
   ["kernels: bit-exact across compilers, tiers, threads, batches", "make", ["-s", "-C", "kernels", "determinism"]],

@@ -19,6 +19,9 @@ commands:
   consent show | set KEY=VALUE… | revoke [--now]   the owner's consent contract (what the agent may use)
   ledger verify --coordinator <url> [--vkey VKEY]   verify a coordinator's provenance log
         [--request ID | --entry N | --all] [--config-dir DIR]
+  status [--json] [--config-dir DIR]   what this machine's agent is doing, and its standing
+
+every command takes --help
 
 the built-in model id is aria-tiny-random (random weights: it produces random text)`;
 
@@ -27,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<void
   generate: () => import("./commands/generate.ts"),
   ledger: () => import("./commands/ledger.ts"),
   consent: () => import("./commands/consent.ts"),
+  status: () => import("./commands/status.ts"),
 };
 
 async function main(argv: string[]): Promise<void> {

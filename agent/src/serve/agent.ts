@@ -20,6 +20,7 @@ import { AGENT_VERSION } from "../version.ts";
 import { LoadedModel } from "./loaded-model.ts";
 import { pickLayers } from "./pick-layers.ts";
 import { StageServer } from "./stage-server.ts";
+import { STATUS_EVERY_MS, writeStatus } from "./status-file.ts";
 
 /** Layers to serve: an inclusive range, the i-th of N even parts, or the whole model. */
 export type LayerChoice = { first: number; last: number } | { part: number; of: number } | "all" | "auto";
@@ -87,6 +88,8 @@ export class Agent {
   private sweeper: ReturnType<typeof setInterval> | null = null;
   private readonly server: StageServer;
   private consentWatch: (() => void) | null = null;
+  private statusTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly startedAt = Date.now();
 
   private constructor(
     private readonly opts: AgentOptions,
@@ -97,6 +100,7 @@ export class Agent {
     private readonly witness: Witness,
     private readonly limits: ResourceLimits,
     private consent: { path: string; contract: ConsentContract; signed: SignedConsent },
+    private readonly configDir: string,
   ) {
     this.server = new StageServer(
       model,
@@ -184,7 +188,7 @@ export class Agent {
       `model ${model.id} layers ${held.layerBegin}-${held.layerEnd - 1} of ${nLayer} (sha256 ${model.sha256.slice(0, 12)}…) from ${resolved.path}`,
     );
     const signed = signConsent(contract, identity.nodeId, identity.secretKey, Date.now());
-    return new Agent(opts, model, held, identity, url, witness, limits, { path: consentFile, contract, signed });
+    return new Agent(opts, model, held, identity, url, witness, limits, { path: consentFile, contract, signed }, configDir);
   }
 
   log(line: string): void {
@@ -228,6 +232,41 @@ export class Agent {
     this.link.start();
     this.sweeper = setInterval(() => this.server.sweepIdle(), 30_000);
     this.consentWatch = watchConsent(this.consent.path, () => this.reloadConsent());
+    this.writeStatus();
+    this.statusTimer = setInterval(() => this.writeStatus(), STATUS_EVERY_MS);
+  }
+
+  /** `<config dir>/status.json` for `aria-agent status`; a failed write is logged, never fatal. */
+  private writeStatus(): void {
+    try {
+      writeStatus(this.configDir, {
+        node_id: this.identity.nodeId,
+        pid: process.pid,
+        version: AGENT_VERSION,
+        coordinator: this.opts.coordinator,
+        connected: this.link?.connected ?? false,
+        model: {
+          id: this.model.id,
+          sha256: this.model.sha256,
+          layers: [this.held.layerBegin, this.held.layerEnd],
+          n_layers: this.model.native.info.nLayer,
+        },
+        sessions: this.server.activeSessions,
+        max_sessions: this.limits.maxSessions,
+        served: {
+          sessions: this.server.served.sessions,
+          tokens: this.server.served.tokens,
+          energy_mj: Math.round(this.server.served.energyMj * 1000) / 1000,
+          cpu_ms: Math.round(this.server.served.cpuMs),
+          energy_method: this.server.energyMethod,
+        },
+        consent: summarize(this.consent.contract),
+        started_at: this.startedAt,
+        updated_at: Date.now(),
+      });
+    } catch (err) {
+      if (this.statusTimer) this.log(`could not write the status file: ${(err as Error).message}`);
+    }
   }
 
   /**
@@ -266,6 +305,9 @@ export class Agent {
 
   stop(): void {
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    this.statusTimer = null;
+    this.writeStatus();
     this.consentWatch?.();
     this.server.closeAll();
     this.link?.stop();

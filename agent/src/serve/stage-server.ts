@@ -123,6 +123,13 @@ export class StageServer {
     if (this.consent.allow_logging) this.log(line);
   }
 
+  /** Totals since the agent started, over closed sessions (for the status file). */
+  readonly served = { sessions: 0, tokens: 0, energyMj: 0, cpuMs: 0 };
+
+  get energyMethod(): string {
+    return this.meter.method;
+  }
+
   get activeSessions(): number {
     return this.sessions.size;
   }
@@ -227,6 +234,10 @@ export class StageServer {
     this.sessions.delete(session);
     void s.queue.finally(() => {
       s.shard.shard.closeSequence(s.seq);
+      this.served.sessions++;
+      this.served.tokens += s.work.tokens;
+      this.served.energyMj += s.work.energyMj;
+      this.served.cpuMs += s.work.cpuMs;
       if (sendReceipt) this.out.send({ type: "receipt", session: s.id, receipt: this.receiptOf(s) });
     });
   }

@@ -13,6 +13,15 @@ export const GRADES: readonly [string, number][] = [
   ["D", Number.POSITIVE_INFINITY],
 ];
 
+/** Grid carbon intensity when none is configured, gCO₂ per kWh (a world-average order of magnitude). */
+const DEFAULT_GCO2_PER_KWH = 400;
+
+/** The configured grid carbon intensity, gCO₂ per kWh (the default when unset or not a number ≥ 0). */
+export function gridIntensity(env: { ARIA_GRID_GCO2_PER_KWH?: string }): number {
+  const configured = Number(env.ARIA_GRID_GCO2_PER_KWH);
+  return env.ARIA_GRID_GCO2_PER_KWH && Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_GCO2_PER_KWH;
+}
+
 export function gradeOf(mjPerToken: number): string {
   return GRADES.find(([, below]) => mjPerToken < below)![0];
 }

@@ -1,9 +1,9 @@
 /** GET /v1/agents/connect — agents dial out here; the WebSocket is handed to the Swarm. */
 import { Hono } from "hono";
 import { requireAdmin } from "../auth.ts";
+import { gridIntensity } from "../energy/energy-report.ts";
 import { type AppEnv, swarmStub } from "../env.ts";
 import { ApiError } from "../errors.ts";
-import { gridIntensity } from "./energy.ts";
 
 export const agents = new Hono<AppEnv>();
 

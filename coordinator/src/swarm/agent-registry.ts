@@ -202,6 +202,11 @@ export class AgentRegistry {
     }
   }
 
+  /** Open chain attempts (and re-execution checks) a node is part of now. */
+  activeOf(nodeId: string): number {
+    return this.active.get(nodeId) ?? 0;
+  }
+
   /** One more measurement of a node's stage time (input sent → output seen). */
   recordStageTime(nodeId: string, ms: number): void {
     this.stageMs.set(nodeId, updateEwma(this.stageMs.get(nodeId), ms));
@@ -263,6 +268,22 @@ export class AgentRegistry {
     const replicas = new Array<number>(nLayers ?? 0).fill(0);
     for (const s of shards) for (let l = s.layerBegin; l < s.layerEnd; l++) replicas[l] = (replicas[l] ?? 0) + 1;
     return { model, nLayers, replicas };
+  }
+
+  /** Per model file being served: replicas of each layer (the dashboard's coverage map). */
+  fileCoverage(): { model: string; sha256: string; n_layers: number; replicas: number[] }[] {
+    const files = new Map<string, { model: string; sha256: string; n_layers: number; replicas: number[] }>();
+    for (const { attachment, shard } of this.readyShards()) {
+      if (attachment.consent.revoked) continue;
+      const key = `${shard.id}\n${shard.sha256}`;
+      let f = files.get(key);
+      if (!f) {
+        f = { model: shard.id, sha256: shard.sha256, n_layers: shard.nLayers, replicas: new Array<number>(shard.nLayers).fill(0) };
+        files.set(key, f);
+      }
+      for (let l = shard.layerBegin; l < Math.min(shard.layerEnd, f.n_layers); l++) f.replicas[l]!++;
+    }
+    return [...files.values()].sort((a, b) => a.model.localeCompare(b.model) || a.sha256.localeCompare(b.sha256));
   }
 
   /** The file hash an agent announced for a model (receipts must name the same file). */

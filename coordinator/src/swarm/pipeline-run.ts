@@ -90,6 +90,8 @@ export interface RunHost {
   watch(stage: WatchedStage): SessionWatch | null;
   /** A node produced one step's output. */
   stepServed(nodeId: string): void;
+  /** The run generated a token (the dashboard's tokens/s). */
+  tokenGenerated(): void;
   /** Durably record the completed request; throws when it could not be recorded. */
   recordCompletion(run: PipelineRun, finishReason: "stop" | "length"): Promise<void>;
   /** The run has ended (done, error or cancelled): forget it. */
@@ -128,6 +130,8 @@ export class PipelineRun {
   /** Every chain this run used, in order (failovers included), with their receipts, for the ledger. */
   readonly attempts: AttemptRecord[] = [];
   attempt: Attempt | null = null;
+  /** Waiting for a free slot (every covering agent at capacity). */
+  queued = false;
   readonly events: ReadableStream<Uint8Array>;
   done = false;
   private controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -195,7 +199,10 @@ export class PipelineRun {
       return this.failover(last.nodeId, `the last stage sent token ${m.index}, expected ${this.generated.length}`);
     }
     last.watch?.sampledOutput(m.tokenId, m.outputHash);
-    if (m.tokenId !== null) this.generated.push(m.tokenId);
+    if (m.tokenId !== null) {
+      this.generated.push(m.tokenId);
+      this.host.tokenGenerated();
+    }
     if (m.text.length > 0) this.emit({ type: "token", text: m.text });
     if (m.finish) return this.complete(m.finish);
     if (m.tokenId === null) return this.failover(last.nodeId, "the last stage ended without a finish reason");
@@ -280,6 +287,15 @@ export class PipelineRun {
    * give up with 503 when the model is no longer covered or the wait is too long.
    */
   private async waitForCapacity(): Promise<Attempt> {
+    this.queued = true;
+    try {
+      return await this.queueForCapacity();
+    } finally {
+      this.queued = false;
+    }
+  }
+
+  private async queueForCapacity(): Promise<Attempt> {
     const deadline = Date.now() + QUEUE_TIMEOUT_MS;
     for (;;) {
       if (!this.host.covered(this, this.excluded))

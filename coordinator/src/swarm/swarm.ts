@@ -22,7 +22,9 @@ import {
   PROTOCOL_VERSION,
   parseFrame,
 } from "../../../shared/protocol/messages.ts";
+import { DashboardFeed } from "../dashboard/dashboard-feed.ts";
 import { isKnownModel, openDb } from "../db/records.ts";
+import { gridIntensity } from "../energy/energy-report.ts";
 import { consentEntry } from "../ledger/consent-entry.ts";
 import { inferenceEntriesOf } from "../ledger/inference-entry.ts";
 import { type LogKey, loadLogKey } from "../ledger/log-key.ts";
@@ -59,6 +61,7 @@ export class Swarm extends DurableObject<Env> {
   private readonly sequencer: Sequencer;
   private readonly witnessing: Witnessing;
   private readonly verification: Verification;
+  private readonly feed: DashboardFeed;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -66,6 +69,15 @@ export class Swarm extends DurableObject<Env> {
     const stats = new NodeStats(this.db);
     this.registry = new AgentRegistry(ctx, this.db, stats);
     this.verification = new Verification(this.verificationHost(), stats, env.ARIA_VERIFICATION !== "off");
+    this.feed = new DashboardFeed(ctx, {
+      agents: () =>
+        [...this.registry.readySockets()].map(({ attachment }) => ({ attachment, sessions: this.registry.activeOf(attachment.nodeId) })),
+      requests: () => ({ in_flight: this.runs.size, queued: [...this.runs.values()].filter((r) => r.queued).length }),
+      coverage: () => this.registry.fileCoverage(),
+      stats,
+      db: env.DB,
+      gco2PerKwh: gridIntensity(env),
+    });
     // Woken after an eviction with agents still connected: their standings come back from D1 first.
     void ctx.blockConcurrencyWhile(async () => {
       try {
@@ -78,7 +90,10 @@ export class Swarm extends DurableObject<Env> {
     this.host = this.runHost();
     this.logKey = loadLogKey(env.ARIA_LEDGER_KEY);
     const store = new LogStore(env.DB);
-    this.sequencer = new Sequencer(store, this.logKey, () => this.witnessAll());
+    this.sequencer = new Sequencer(store, this.logKey, () => {
+      this.feed.ledgerChanged();
+      this.witnessAll();
+    });
     this.witnessing = new Witnessing(
       store,
       () => this.sequencer.checkpoint(),
@@ -93,10 +108,15 @@ export class Swarm extends DurableObject<Env> {
 
   // ── agent sockets ──────────────────────────────────────────────────────────────────────────
 
-  /** Agent WebSocket upgrade: accept, challenge, and wait for `hello`. */
+  /** WebSocket upgrades: a dashboard viewer (/dashboard/live), else an agent — accept, challenge, wait for `hello`. */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    if (new URL(request.url).pathname === "/dashboard/live") {
+      const response = this.feed.accept();
+      await this.ensureAlarm();
+      return response;
     }
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
@@ -108,6 +128,7 @@ export class Swarm extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    if (this.feed.isViewer(ws)) return; // viewers only listen
     const attachment = attachmentOf(ws);
     if (!attachment) return this.reject(ws, "bad_state", "socket has no session state");
     if (typeof data !== "string") {
@@ -192,10 +213,12 @@ export class Swarm extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     closeQuietly(ws, code === 1005 || code === 1006 ? 1000 : code, reason);
+    if (this.feed.isViewer(ws)) return;
     await this.socketLost(ws, "agent disconnected");
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
+    if (this.feed.isViewer(ws)) return;
     await this.socketLost(ws, "agent connection error");
   }
 
@@ -210,6 +233,7 @@ export class Swarm extends DurableObject<Env> {
     }
     for (const run of [...this.runs.values()]) await run.checkStall(now);
     this.sequencer.kick();
+    this.feed.ensureTicker();
     await this.ensureAlarm();
   }
 
@@ -229,6 +253,11 @@ export class Swarm extends DurableObject<Env> {
   /** Every node the coordinator knows, with its standing, consent and energy (admin; docs/verification.md). */
   async listAgents(gco2PerKwh: number) {
     return agentsReport(this.env.DB, this.db, this.verification.stats, [...this.registry.readySockets()], gco2PerKwh);
+  }
+
+  /** The dashboard's snapshot, once (GET /dashboard/snapshot). */
+  async dashboardSnapshot() {
+    return this.feed.snapshot();
   }
 
   async coverage(model: string): Promise<{ model: string; nLayers: number | null; replicas: number[] }> {
@@ -332,6 +361,7 @@ export class Swarm extends DurableObject<Env> {
       recordStageTime: (nodeId, ms) => this.registry.recordStageTime(nodeId, ms),
       watch: (stage) => this.verification.watch(stage),
       stepServed: (nodeId) => this.verification.stepServed(nodeId),
+      tokenGenerated: () => this.feed.tokens(1),
       recordCompletion: async (run, finishReason) => {
         await this.sequencer.submit(await inferenceEntriesOf(run, finishReason, Date.now()));
       },

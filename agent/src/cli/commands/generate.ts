@@ -13,7 +13,16 @@ import { GenerationError, generateLocally } from "../../serve/local-generation.t
 import { CLIError } from "../cli-error.ts";
 import { headOption, parseOptions, positiveInt } from "../parse-options.ts";
 
+const USAGE = `usage: aria-agent generate --model <path|id> --prompt "<text>" [options]
+  complete raw text locally with all layers, no network; text to stdout, speed to stderr
+options: --max-tokens N (64), --temperature T (0), --top-p P (1), --seed S, --threads T,
+         --head q8_0|file, --cache-dir DIR`;
+
 export async function run(args: string[]): Promise<void> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(USAGE);
+    return;
+  }
   const opts = parseOptions(args, {
     model: { type: "string" },
     prompt: { type: "string" },

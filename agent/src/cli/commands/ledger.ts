@@ -13,11 +13,12 @@ import { CLIError } from "../cli-error.ts";
 import { parseOptions } from "../parse-options.ts";
 
 const USAGE = `usage: aria-agent ledger verify --coordinator <url> [--vkey <vkey>] [--request <id> | --entry <n> | --all]
-        [--config-dir DIR]
+        [--config-dir DIR] [--json]
 
 checks the log's signed checkpoint and witness cosignatures, that it is consistent with the last
 checkpoint this machine saw of it, the whole tree recomputed from its tiles, and the entries not
-verified before (or the one asked for, or --all): exit 0 when everything holds, 1 otherwise`;
+verified before (or the one asked for, or --all): exit 0 when everything holds, 1 otherwise;
+--json prints the report as one JSON object (ok, origin, size, root, entries_checked, cosignatures, failures)`;
 
 export async function run(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
@@ -32,6 +33,7 @@ export async function run(args: string[]): Promise<void> {
     request: { type: "string" },
     entry: { type: "string" },
     all: { type: "boolean" },
+    json: { type: "boolean" },
     "config-dir": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -84,16 +86,31 @@ export async function run(args: string[]): Promise<void> {
     report = await verifyLog(fetchPath, vkey, seen, select);
   } catch (err) {
     if (err instanceof VerifyFailure) {
-      console.log(`FAIL ${err.message}`);
+      if (opts.json) console.log(JSON.stringify({ ok: false, failures: [err.message] }));
+      else console.log(`FAIL ${err.message}`);
       throw new CLIError("the log did not verify", "verify_failed");
     }
     throw err;
   }
-  for (const failure of report.failures) console.log(`FAIL ${failure}`);
+  if (opts.json) {
+    console.log(
+      JSON.stringify({
+        ok: report.failures.length === 0,
+        origin: report.origin,
+        size: report.size,
+        root: report.root,
+        entries_checked: report.entriesChecked,
+        cosignatures: report.cosignatures,
+        consistent_with: seen?.size ?? null,
+        failures: report.failures,
+      }),
+    );
+  } else for (const failure of report.failures) console.log(`FAIL ${failure}`);
   if (report.failures.length > 0) throw new CLIError(`the log did not verify: ${report.failures.length} failure(s)`, "verify_failed");
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   writeFileSync(`${statePath}.tmp`, `${JSON.stringify(report.next, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${statePath}.tmp`, statePath);
+  if (opts.json) return;
   const since = seen ? `, consistent with size ${seen.size} seen before` : "";
   console.log(
     `ok: ${report.origin} size ${report.size} root ${report.root}${since}; ${report.entriesChecked} entries checked; ` +

@@ -4,7 +4,23 @@ import { Agent, type LayerChoice } from "../../serve/agent.ts";
 import { CLIError } from "../cli-error.ts";
 import { headOption, parseOptions, positiveInt } from "../parse-options.ts";
 
+const USAGE = `usage: aria-agent start --coordinator <url> --model <path|id> [options]
+  serve a model's layers to a coordinator until stopped (SIGTERM/SIGINT finish open work first)
+options:
+  --layers a-b | i/N | all   which layers (default: what the network misses, as much as fits in RAM)
+  --threads T                compute threads (default: the consent's cpu_percent of the cores)
+  --head q8_0|file           output head representation (default q8_0)
+  --max-sessions N           concurrent sessions (default 4, capped by the consent)
+  --cache-dir DIR            where downloaded and built-in models are kept
+  --config-dir DIR           node key, consent, witness state, status.json
+  --ledger-vkey VKEY         the coordinator's log key to trust (default: pinned on first sight)
+  --consent FILE             the owner's consent contract (default <config dir>/consent.json)`;
+
 export async function run(args: string[]): Promise<void> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(USAGE);
+    return;
+  }
   const opts = parseOptions(args, {
     coordinator: { type: "string" },
     model: { type: "string" },

@@ -227,16 +227,21 @@ describe("re-execution checks", () => {
       expect(rows.get(h.nodeId)).toMatchObject({ excluded: false, failed_checks: 0 });
       h.agent.ws.close();
     }
-  });
+  }, 30_000);
 
   test("two nodes that disagree with no third to arbitrate: a dispute, nobody excluded, both checked every session", async () => {
     const a = await servingAgent("pouw-dispute", [0, 4]);
     const b = await servingAgent("pouw-dispute", [0, 4], true);
     expect((await complete("pouw-dispute")).status).toBe(200);
-    const rows = await until("a dispute", async () => {
-      const r = await agentRows();
-      return r.get(a.nodeId)!.disputes > 0 && r;
-    });
+    // A dispute is declared only after no arbiter turned up for ARBITER_WAIT_MS.
+    const rows = await until(
+      "a dispute",
+      async () => {
+        const r = await agentRows();
+        return r.get(a.nodeId)!.disputes > 0 && r;
+      },
+      30_000,
+    );
     for (const n of [a, b]) {
       expect(rows.get(n.nodeId)).toMatchObject({ check_rate: 1, excluded: false, failed_checks: 0 });
       expect(rows.get(n.nodeId)!.disputes).toBeGreaterThanOrEqual(1);
@@ -248,7 +253,7 @@ describe("re-execution checks", () => {
     expect(check).toMatchObject({ verdict: "dispute", arbiter: null, mismatch_step: 0 });
     a.agent.ws.close();
     b.agent.ws.close();
-  });
+  }, 60_000);
 
   test("a first stage's frames are re-executed and compared byte for byte; a stage no other node holds goes unchecked", async () => {
     const firsts = [await servingAgent("pouw-chain", [0, 2]), await servingAgent("pouw-chain", [0, 2])];

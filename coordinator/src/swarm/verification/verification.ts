@@ -23,6 +23,11 @@ export const CHECK_TIMEOUT_MS = 60_000;
 export const CHECK_BUFFER_BYTES = 32 * 2 ** 20;
 /** Verifiers tried for one check when one gives no answer. */
 const VERIFIER_TRIES = 2;
+/**
+ * How long a mismatch waits for a free arbiter before it is called a dispute: a busy network
+ * should not cost an honest node reputation just because the only third holder was busy.
+ */
+export const ARBITER_WAIT_MS = 15_000;
 /** Verifiers and arbiters are drawn at random among this many most reputable candidates. */
 const TOP_CANDIDATES = 3;
 
@@ -147,7 +152,7 @@ export class Verification {
       this.credit(this.stats.get(verifier.nodeId), through + 1, false);
       return this.record(watch, through, { verifier: verifier.nodeId, arbiter: null, verdict: "agree", mismatchStep: null });
     }
-    const arbiter = this.pick(watch.stage, new Set([node, verifier.nodeId]));
+    const arbiter = await this.pickWithin(watch.stage, new Set([node, verifier.nodeId]), ARBITER_WAIT_MS);
     const second = arbiter ? await this.replay(arbiter, watch, j, false) : null;
     const base = { verifier: verifier.nodeId, arbiter: arbiter?.nodeId ?? null, mismatchStep: j };
     if (!second || second.kind === "inconclusive") {
@@ -237,6 +242,16 @@ export class Verification {
       replay.close();
       this.replays.delete(session);
       this.host.endReplay(node.nodeId);
+    }
+  }
+
+  /** pick(), retried until `ms` have passed while every candidate is busy (or none is connected). */
+  private async pickWithin(stage: WatchedStage, avoid: ReadonlySet<string>, ms: number): Promise<Candidate | null> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = this.pick(stage, avoid);
+      if (found || Date.now() >= deadline) return found;
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
 
