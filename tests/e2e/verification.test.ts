@@ -184,7 +184,7 @@ describe("Proof of Useful Work with real kernels", () => {
 
   test("honest agents built by gcc and by clang check each other over hundreds of requests and are never flagged", async () => {
     const before = await agentRows();
-    await requests(240, 4, (i) => `Question ${i}: what is a ternary weight?`, 4);
+    await requests(240, 3, (i) => `Question ${i}: what is a ternary weight?`, 4);
     const rows = await waitFor(
       "the last checks to conclude",
       async () => {

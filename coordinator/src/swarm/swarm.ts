@@ -375,7 +375,7 @@ export class Swarm extends DurableObject<Env> {
 
   private verificationHost(): VerificationHost {
     return {
-      candidates: (stage, avoid) => {
+      candidates: (stage, avoid, busyToo = false) => {
         const { open } = stage;
         const out: Candidate[] = [];
         for (const o of this.registry.offersFor(open.model, {
@@ -390,7 +390,7 @@ export class Swarm extends DurableObject<Env> {
             o.layerBegin <= open.layerBegin &&
             o.layerEnd >= open.layerEnd &&
             o.nCtx >= open.nCtx;
-          if (fits && !avoid.has(o.nodeId) && o.active < o.maxSessions) out.push({ nodeId: o.nodeId, ws: o.ws });
+          if (fits && !avoid.has(o.nodeId) && (busyToo || o.active < o.maxSessions)) out.push({ nodeId: o.nodeId, ws: o.ws });
         }
         return out;
       },

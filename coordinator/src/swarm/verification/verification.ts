@@ -24,10 +24,12 @@ export const CHECK_BUFFER_BYTES = 32 * 2 ** 20;
 /** Verifiers tried for one check when one gives no answer. */
 const VERIFIER_TRIES = 2;
 /**
- * How long a mismatch waits for a free arbiter before it is called a dispute: a busy network
- * should not cost an honest node reputation just because the only third holder was busy.
+ * How long a check waits for a free verifier, and a mismatch for a free arbiter, before the
+ * check is skipped or called a dispute: under load every holder may be at its session limit,
+ * and neither a skipped check nor an honest node's reputation should depend on that.
  */
 export const ARBITER_WAIT_MS = 15_000;
+export const VERIFIER_WAIT_MS = 15_000;
 /** Verifiers and arbiters are drawn at random among this many most reputable candidates. */
 const TOP_CANDIDATES = 3;
 
@@ -38,8 +40,8 @@ export interface Candidate {
 }
 
 export interface VerificationHost {
-  /** Nodes other than `avoid` that hold the watched file and layers, allow the task and have a free slot. */
-  candidates(stage: WatchedStage, avoid: ReadonlySet<string>): Candidate[];
+  /** Nodes other than `avoid` that hold the watched file and layers, allow the task and have a free slot (any slot state with `busyToo`). */
+  candidates(stage: WatchedStage, avoid: ReadonlySet<string>, busyToo?: boolean): Candidate[];
   /** A session id for a replay; its messages are routed to `onFrame`/`onSampled`/`onFailed`. */
   newSession(): number;
   /** The replay occupies a slot of its node until `endReplay`. */
@@ -134,7 +136,7 @@ export class Verification {
     let first: ReplayResult | null = null;
     const tried = new Set([node]);
     for (let i = 0; i < VERIFIER_TRIES; i++) {
-      const candidate = this.pick(watch.stage, tried);
+      const candidate = await this.pickWithin(watch.stage, tried, VERIFIER_WAIT_MS);
       if (!candidate) break;
       tried.add(candidate.nodeId);
       verifier = candidate;
@@ -251,6 +253,8 @@ export class Verification {
     for (;;) {
       const found = this.pick(stage, avoid);
       if (found || Date.now() >= deadline) return found;
+      // Nobody holds these layers at all (busy or not): nothing to wait for.
+      if (this.host.candidates(stage, avoid, true).every((c) => this.stats.get(c.nodeId).excludedAt !== null)) return null;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
