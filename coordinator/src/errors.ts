@@ -18,6 +18,7 @@ export type OpenAIErrorType =
 export function openAIErrorType(status: ApiStatus): OpenAIErrorType {
   switch (status) {
     case 400:
+    case 413:
     case 426:
       return "invalid_request_error";
     case 401:

@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 
-export type ApiStatus = 400 | 401 | 403 | 404 | 426 | 500 | 502 | 503;
+export type ApiStatus = 400 | 401 | 403 | 404 | 413 | 426 | 500 | 502 | 503;
 
 /** Every API error code, its HTTP status, and when a client sees it (the docs' wording). */
 export const API_ERRORS = {
@@ -24,6 +24,7 @@ export const API_ERRORS = {
   model_not_found: { status: 404, when: "no agent has ever announced this model" },
   unknown_route: { status: 404, when: "no such endpoint" },
   not_found: { status: 404, when: "a ledger entry or tile that does not exist (yet)" },
+  request_too_large: { status: 413, when: "the request body is larger than the server's limit (`ARIA_MAX_BODY_BYTES`, 4 MiB by default)" },
   upgrade_required: { status: 426, when: "the agent endpoint was called without a WebSocket upgrade" },
   internal_error: { status: 500, when: "a bug or an unexpected failure in the coordinator" },
   ledger_write_failed: { status: 500, when: "the completion could not be recorded in the ledger (nothing is returned unrecorded)" },

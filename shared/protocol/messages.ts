@@ -24,6 +24,8 @@ export const ModelShardSchema = z.object({
   layerBegin: z.number().int().nonnegative(),
   layerEnd: z.number().int().positive(),
   nCtx: z.number().int().positive(),
+  /** The most UTF-8 bytes one token of the vocabulary stands for: lets the coordinator refuse prompts that cannot fit without tokenizing them. */
+  maxTokenBytes: z.number().int().positive().max(65536).optional(),
   /** Memory the agent holds for this range (weights of its layers and their caches), bytes: checked against its consent. */
   heldBytes: z.number().int().nonnegative(),
 });
@@ -66,13 +68,17 @@ const TaskFields = {
   task: z.enum(TASK_TYPES),
   contributionScore: z.number().min(0),
 };
-/** Ask the first stage for the prompt's token ids (chat template applied). Stateless. */
+/**
+ * Ask the first stage for the prompt's token ids: a chat (`messages`, the model's chat template
+ * applied) or a completion prompt (`prompt`, plain text) — exactly one of the two. Stateless.
+ */
 export const TokenizeSchema = z.object({
   type: z.literal("tokenize"),
   session: SessionId,
   ...TaskFields,
   model: z.string().min(1),
-  messages: z.array(ChatMessageSchema).min(1),
+  messages: z.array(ChatMessageSchema).min(1).optional(),
+  prompt: z.string().optional(),
 });
 /** Prepare a session on a stage: KV cache for nCtx positions of layers [layerBegin, layerEnd). */
 export const OpenSchema = z.object({

@@ -43,6 +43,12 @@ export interface EncodeOptions {
    * user text cannot forge control tokens). User-defined tokens are always matched, as in llama.cpp.
    */
   readonly parseSpecial?: boolean;
+  /**
+   * With parseSpecial: [start, end) character ranges that are user text — a control-token text
+   * inside one stays ordinary text. The chat prompt marks each message's content this way, so
+   * only the template inserts control tokens, while everything else encodes as one text.
+   */
+  readonly plainRanges?: readonly (readonly [number, number])[];
 }
 
 /** Options of {@link BpeTokenizer.decode} and {@link BpeTokenizer.decodePiece}. */
@@ -183,25 +189,50 @@ export class BpeTokenizer {
    */
   encode(text: string, options: EncodeOptions = {}): number[] {
     const out: number[] = [];
-    if ((options.addBos ?? this.addBos) && this.bosId !== undefined) out.push(this.bosId);
-    const special = options.parseSpecial ? this.specialAll : this.specialUser;
-    if (special === undefined) {
-      this.encodeOrdinary(text, out);
-      return out;
-    }
-    let last = 0;
-    for (const m of text.matchAll(special)) {
-      if (m.index > last) this.encodeOrdinary(text.slice(last, m.index), out);
-      out.push(this.vocab.get(m[0]) as number);
-      last = m.index + m[0].length;
-    }
-    if (last < text.length) this.encodeOrdinary(text.slice(last), out);
+    for (const _ of this.encodeSteps(text, options, out));
     return out;
   }
 
+  /**
+   * {@link encode} for long texts, giving the event loop a turn every `sliceMs` of work, so a
+   * server encoding a large prompt keeps answering everything else meanwhile.
+   */
+  async encodeAsync(text: string, options: EncodeOptions = {}, sliceMs = 4): Promise<number[]> {
+    const out: number[] = [];
+    let sliceStart = performance.now();
+    for (const _ of this.encodeSteps(text, options, out)) {
+      if (performance.now() - sliceStart < sliceMs) continue;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      sliceStart = performance.now();
+    }
+    return out;
+  }
+
+  /** The encoding as a generator that pauses every few hundred words (encode runs it through). */
+  private *encodeSteps(text: string, options: EncodeOptions, out: number[]): Generator<void> {
+    if ((options.addBos ?? this.addBos) && this.bosId !== undefined) out.push(this.bosId);
+    const special = options.parseSpecial ? this.specialAll : this.specialUser;
+    if (special === undefined) {
+      yield* this.encodeOrdinary(text, out);
+      return;
+    }
+    const plain = options.parseSpecial ? (options.plainRanges ?? []) : [];
+    let last = 0;
+    for (const m of text.matchAll(special)) {
+      const end = m.index + m[0].length;
+      if (plain.some(([b, e]) => m.index < e && end > b)) continue; // user text: stays ordinary
+      if (m.index > last) yield* this.encodeOrdinary(text.slice(last, m.index), out);
+      out.push(this.vocab.get(m[0]) as number);
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) yield* this.encodeOrdinary(text.slice(last), out);
+  }
+
   /** Encodes text that holds no special tokens: pre-tokenize, then BPE each word. */
-  private encodeOrdinary(text: string, out: number[]): void {
+  private *encodeOrdinary(text: string, out: number[]): Generator<void> {
+    let n = 0;
     for (const word of preTokenize(text, this.preTokenizer)) {
+      if (++n % 256 === 0) yield;
       const cached = this.wordCache.get(word);
       if (cached) {
         for (const id of cached) out.push(id);

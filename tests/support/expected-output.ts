@@ -24,7 +24,7 @@ export async function expectedGreedyCompletion(modelPath: string, prompt: Prompt
   const tokenizer = BpeTokenizer.fromGguf(file.metadata);
   const ids =
     "chat" in prompt
-      ? chatPromptTokens(tokenizer, chatTemplateOf(file.metadata), prompt.chat)
+      ? await chatPromptTokens(tokenizer, chatTemplateOf(file.metadata), prompt.chat)
       : tokenizer.encode(prompt.raw, { parseSpecial: true });
   const model = new ReferenceModel(bytes);
   let logits: Float64Array = new Float64Array(0);

@@ -212,12 +212,13 @@ export class Agent {
             layerBegin: this.held.layerBegin,
             layerEnd: this.held.layerEnd,
             nCtx: this.model.contextLimit,
+            maxTokenBytes: this.model.maxTokenBytes,
             heldBytes: heldBytes({ fileBytes: Bun.file(this.model.path).size, nLayers: this.model.native.info.nLayer }, this.held),
           },
         ],
       },
       onRequest: (m) => {
-        if (m.type === "tokenize") this.server.tokenize(m);
+        if (m.type === "tokenize") void this.server.tokenize(m);
         else if (m.type === "open") this.server.open(m);
         else if (m.type === "feed") this.server.feed(m);
         else this.server.close(m.session);

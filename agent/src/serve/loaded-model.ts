@@ -57,8 +57,20 @@ export class LoadedModel {
   }
 
   /** The prompt's token ids for a chat (see chatPromptTokens). */
-  promptTokens(messages: readonly ChatMessage[]): number[] {
+  promptTokens(messages: readonly ChatMessage[]): Promise<number[]> {
     return chatPromptTokens(this.tokenizer, this.chatTemplate, messages);
+  }
+
+  /** A completion prompt's token ids: the text as ordinary text (never control tokens), BOS as the file says. */
+  completionTokens(prompt: string): Promise<number[]> {
+    return this.tokenizer.encodeAsync(prompt, { parseSpecial: false });
+  }
+
+  /** The most UTF-8 bytes any one token stands for (a prompt of b bytes needs at least b / this many tokens). */
+  get maxTokenBytes(): number {
+    let most = 1;
+    for (let id = 0; id < this.tokenizer.vocabSize; id++) most = Math.max(most, this.tokenizer.decodePiece(id).length);
+    return most;
   }
 
   isEndOfGeneration(id: number): boolean {

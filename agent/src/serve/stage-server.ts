@@ -139,11 +139,15 @@ export class StageServer {
     this.draining = true;
   }
 
-  tokenize(m: TokenizeMessage): void {
+  /** Tokenize a chat or a completion prompt; long prompts yield to the event loop as they go. */
+  async tokenize(m: TokenizeMessage): Promise<void> {
     try {
       if (m.model !== this.model.id) throw new StageError("model_not_loaded", `this agent serves ${this.model.id}`);
       this.checkConsent(m);
-      this.out.send({ type: "tokenized", session: m.session, tokens: this.model.promptTokens(m.messages) });
+      if ((m.messages === undefined) === (m.prompt === undefined))
+        throw new StageError("bad_params", "tokenize takes either messages or a prompt");
+      const tokens = m.messages ? await this.model.promptTokens(m.messages) : await this.model.completionTokens(m.prompt!);
+      this.out.send({ type: "tokenized", session: m.session, tokens });
     } catch (err) {
       this.fail(m.session, err);
     }

@@ -1,4 +1,4 @@
-/** Builders for OpenAI chat-completion response objects and stream chunks. */
+/** Builders for OpenAI chat-completion stream chunks and usage (the whole objects are in response-shapes.ts). */
 
 export interface Usage {
   prompt_tokens: number;
@@ -10,18 +10,6 @@ export type FinishReason = "stop" | "length";
 
 export function usageOf(promptTokens: number, completionTokens: number): Usage {
   return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
-}
-
-export function completionObject(id: string, created: number, model: string, content: string, finishReason: FinishReason, usage: Usage) {
-  return {
-    id,
-    object: "chat.completion" as const,
-    created,
-    model,
-    choices: [{ index: 0, message: { role: "assistant" as const, content, refusal: null }, logprobs: null, finish_reason: finishReason }],
-    usage,
-    system_fingerprint: null,
-  };
 }
 
 export function chunkObject(

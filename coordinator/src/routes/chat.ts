@@ -1,73 +1,116 @@
-/** POST /v1/chat/completions — non-streaming and SSE streaming, token by token. */
+/**
+ * POST /v1/chat/completions and POST /v1/completions — one or several choices, as one object or
+ * as SSE chunks token by token (docs/api.md). Bodies are read with a size limit first.
+ */
 import { Hono } from "hono";
 import { requireApiKey } from "../auth.ts";
-import { type AppEnv, swarmStub } from "../env.ts";
+import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
-import { parseChatRequest } from "../openai/chat-request.ts";
-import { chunkObject, completionObject, type FinishReason, usageChunkObject, usageOf } from "../openai/chat-response.ts";
-import { type JobEvent, readEvents } from "../swarm/job-events.ts";
+import { maxBodyBytes, readBodyLimited } from "../openai/body-limit.ts";
+import { type ChatJob, parseChatRequest } from "../openai/chat-request.ts";
+import { type FinishReason, usageOf } from "../openai/chat-response.ts";
+import { MergedEvents, openChoices } from "../openai/choices.ts";
+import { parseCompletionRequest } from "../openai/completion-request.ts";
+import { CHAT_SHAPE, type ChoiceResult, COMPLETION_SHAPE, type ResponseShape } from "../openai/response-shapes.ts";
+import { MAX_CHOICES } from "../openai/sampling-request.ts";
+import type { JobEvent } from "../swarm/job-events.ts";
 
 export const chat = new Hono<AppEnv>();
 
 chat.post("/chat/completions", requireApiKey, async (c) => {
-  const job = parseChatRequest(await c.req.text());
-  const opened = await swarmStub(c.env).openCompletion(job);
-  if (!opened.ok) {
-    throw new ApiError(opened.code, opened.message, opened.code === "model_not_found" ? "model" : null);
-  }
-  const { requestId, events } = opened;
-  const created = Math.floor(Date.now() / 1000);
+  const job = parseChatRequest(await readBodyLimited(c.req.raw, maxBodyBytes(c.env)));
+  return respond(c.env, [job], CHAT_SHAPE);
+});
 
-  if (!job.stream) {
-    let content = "";
-    for await (const event of readEvents(events)) {
-      if (event.type === "token") content += event.text;
-      else if (event.type === "error") throw errorOf(event);
-      else
-        return c.json(
-          completionObject(requestId, created, job.model, content, event.finishReason, usageOf(event.promptTokens, event.completionTokens)),
-        );
+chat.post("/completions", requireApiKey, async (c) => {
+  const jobs = parseCompletionRequest(await readBodyLimited(c.req.raw, maxBodyBytes(c.env)));
+  return respond(c.env, jobs, COMPLETION_SHAPE);
+});
+
+/** Usage of a response: each prompt counted once, every choice's generated tokens. */
+class UsageCount {
+  private readonly prompt = new Map<number, number>();
+  completion = 0;
+  constructor(private readonly promptOfChoice: number[]) {}
+  add(index: number, e: Extract<JobEvent, { type: "done" }>): void {
+    this.prompt.set(this.promptOfChoice[index]!, e.promptTokens);
+    this.completion += e.completionTokens;
+  }
+  get usage() {
+    return usageOf(
+      [...this.prompt.values()].reduce((a, b) => a + b, 0),
+      this.completion,
+    );
+  }
+}
+
+async function respond(env: Env, jobs: ChatJob[], shape: ResponseShape): Promise<Response> {
+  const first = jobs[0]!;
+  if (jobs.reduce((n, j) => n + j.n, 0) > MAX_CHOICES)
+    throw new ApiError("invalid_request", `At most ${MAX_CHOICES} choices per request.`, "n");
+  const { id, streams } = await openChoices(env, jobs, shape.prefix);
+  const promptOfChoice = jobs.flatMap((j, p) => new Array<number>(j.n).fill(p));
+  const created = Math.floor(Date.now() / 1000);
+  const merged = new MergedEvents(streams);
+  const usage = new UsageCount(promptOfChoice);
+
+  if (!first.stream) {
+    const results: ChoiceResult[] = promptOfChoice.map(() => ({ text: "", finishReason: "stop" as FinishReason }));
+    let done = 0;
+    for await (const { index, event } of merged.events()) {
+      if (event.type === "token") results[index]!.text += event.text;
+      else if (event.type === "error") {
+        await merged.cancel("a choice failed");
+        throw new ApiError(event.code, event.message);
+      } else {
+        results[index]!.finishReason = event.finishReason;
+        usage.add(index, event);
+        done++;
+      }
     }
-    throw new ApiError("stream_ended", "The agent's stream ended without a result.");
+    if (done < results.length) throw new ApiError("stream_ended", "The agents' stream ended without a result.");
+    return Response.json(shape.complete(id, created, first.model, results, usage.usage), { headers: { "x-request-id": id } });
   }
 
   const encoder = new TextEncoder();
   const sse = (payload: unknown) => encoder.encode(`data: ${JSON.stringify(payload)}\n\n`);
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
-      controller.enqueue(sse(chunkObject(requestId, created, job.model, { role: "assistant", content: "" }, null)));
-      let finished = false;
+      for (let i = 0; i < promptOfChoice.length; i++) {
+        const opening = shape.opening(id, created, first.model, i);
+        if (opening) controller.enqueue(sse(opening));
+      }
+      let finished = 0;
       try {
-        for await (const event of readEvents(events)) {
-          if (event.type === "token") {
-            controller.enqueue(sse(chunkObject(requestId, created, job.model, { content: event.text }, null)));
-          } else if (event.type === "error") {
-            controller.enqueue(sse(errorOf(event).toBody()));
-            finished = true;
-            break;
+        for await (const { index, event } of merged.events()) {
+          if (event.type === "token") controller.enqueue(sse(shape.chunk(id, created, first.model, index, event.text, null)));
+          else if (event.type === "error") {
+            controller.enqueue(sse(new ApiError(event.code, event.message).toBody()));
+            await merged.cancel("a choice failed");
+            controller.close();
+            return;
           } else {
-            controller.enqueue(sse(chunkObject(requestId, created, job.model, {}, event.finishReason as FinishReason)));
-            if (job.includeUsage)
-              controller.enqueue(sse(usageChunkObject(requestId, created, job.model, usageOf(event.promptTokens, event.completionTokens))));
-            controller.enqueue(encoder.encode("data: [DONE]\n\n"));
-            finished = true;
+            controller.enqueue(sse(shape.chunk(id, created, first.model, index, null, event.finishReason)));
+            usage.add(index, event);
+            finished++;
           }
         }
-        if (!finished) controller.enqueue(sse(new ApiError("stream_ended", "The agent's stream ended without a result.").toBody()));
+        if (finished < promptOfChoice.length) {
+          controller.enqueue(sse(new ApiError("stream_ended", "The agents' stream ended without a result.").toBody()));
+        } else {
+          if (first.includeUsage) controller.enqueue(sse(shape.usage(id, created, first.model, usage.usage)));
+          controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+        }
         controller.close();
       } catch (err) {
         controller.error(err);
       }
     },
     cancel(reason) {
-      return events.cancel(reason);
+      return merged.cancel(reason);
     },
   });
   return new Response(body, {
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-request-id": requestId },
+    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-request-id": id },
   });
-});
-
-function errorOf(event: Extract<JobEvent, { type: "error" }>): ApiError {
-  return new ApiError(event.code, event.message);
 }

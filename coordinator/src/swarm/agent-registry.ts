@@ -38,7 +38,14 @@ export interface ServedModel {
 }
 
 /** An offer with what the Swarm needs to use it. */
-export type LiveOffer = Offer & { ws: WebSocket; nLayers: number; nCtx: number; sha256: string; agentVersion: string };
+export type LiveOffer = Offer & {
+  ws: WebSocket;
+  nLayers: number;
+  nCtx: number;
+  sha256: string;
+  agentVersion: string;
+  maxTokenBytes?: number;
+};
 
 /** A consent event to log: a first contract, a changed one, or a revocation. */
 export type ConsentEvent = { event: "grant" | "change" | "revoke"; signed: SignedConsent };
@@ -235,6 +242,7 @@ export class AgentRegistry {
         nCtx: shard.nCtx,
         sha256: shard.sha256,
         agentVersion: attachment.agentVersion,
+        ...(shard.maxTokenBytes !== undefined ? { maxTokenBytes: shard.maxTokenBytes } : {}),
       });
     }
     return out;

@@ -20,26 +20,3 @@ const encoder = new TextEncoder();
 export function encodeEvent(event: JobEvent): Uint8Array {
   return encoder.encode(`${JSON.stringify(event)}\n`);
 }
-
-/** Split a byte stream of NDJSON into events. */
-export async function* readEvents(stream: ReadableStream<Uint8Array>): AsyncGenerator<JobEvent> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffered += decoder.decode(value, { stream: true });
-      let nl = buffered.indexOf("\n");
-      while (nl >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line.length > 0) yield JSON.parse(line) as JobEvent;
-        nl = buffered.indexOf("\n");
-      }
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}

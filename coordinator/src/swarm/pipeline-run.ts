@@ -120,6 +120,8 @@ export class PipelineRun {
   readonly sha256: string;
   readonly nLayers: number;
   readonly messages: ChatMessage[];
+  /** A completion's prompt text (a chat has messages instead). */
+  readonly promptText: string | undefined;
   /** What consent contracts judge: the kind of work and the requester's contribution score. */
   readonly task: { task: TaskType; contributionScore: number };
   /** Sampling parameters with the seed fixed, so replays make the same choices. */
@@ -158,6 +160,7 @@ export class PipelineRun {
     this.sha256 = file.sha256;
     this.nLayers = file.nLayers;
     this.messages = job.messages;
+    this.promptText = job.prompt;
     this.task = { task: job.task, contributionScore: job.contributionScore };
     this.params = { ...job.params, seed: job.params.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]! };
     this.events = new ReadableStream<Uint8Array>({
@@ -265,7 +268,7 @@ export class PipelineRun {
         type: "tokenize",
         session: attempt.session,
         model: this.model,
-        messages: this.messages,
+        ...(this.promptText !== undefined ? { prompt: this.promptText } : { messages: this.messages }),
         ...this.task,
       });
       try {

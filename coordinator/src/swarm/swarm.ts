@@ -255,6 +255,31 @@ export class Swarm extends DurableObject<Env> {
     return agentsReport(this.env.DB, this.db, this.verification.stats, [...this.registry.readySockets()], gco2PerKwh);
   }
 
+  /** GET /v1/status: requests, agents with their open sessions, models with their coverage. */
+  async networkStatus() {
+    const runs = [...this.runs.values()];
+    return {
+      object: "status",
+      requests_in_flight: runs.filter((r) => !r.queued).length,
+      queued: runs.filter((r) => r.queued).length,
+      agents: [...this.registry.readySockets()].map(({ attachment: a }) => ({
+        node_id: a.nodeId,
+        version: a.agentVersion,
+        models: a.models.map((m) => ({ id: m.id, sha256: m.sha256, layers: [m.layerBegin, m.layerEnd] })),
+        sessions: this.registry.activeOf(a.nodeId),
+        max_sessions: Math.min(a.maxSessions, a.consent.max_concurrent_tasks),
+        draining: a.draining,
+      })),
+      models: this.registry.fileCoverage().map((f) => ({
+        id: f.model,
+        sha256: f.sha256,
+        n_layers: f.n_layers,
+        coverage: f.replicas,
+        complete: f.replicas.every((r) => r > 0),
+      })),
+    };
+  }
+
   /** The dashboard's snapshot, once (GET /dashboard/snapshot). */
   async dashboardSnapshot() {
     return this.feed.snapshot();
@@ -301,14 +326,13 @@ export class Swarm extends DurableObject<Env> {
         message: `No agents cover model '${job.model}' right now (missing ${gaps}). Start one with: npx aria-agent start --coordinator <url> --model <path|id>`,
       };
     }
-    const requestId = `chatcmpl-${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
-    const run = new PipelineRun(
-      this.host,
-      requestId,
-      job,
-      { sha256: file.sha256, nLayers: file.offers[0]!.nLayers },
-      Math.min(...file.offers.map((o) => o.nCtx)),
-    );
+    // A prompt that cannot fit whatever its tokens: refused before any agent sees it.
+    const nCtx = Math.min(...file.offers.map((o) => o.nCtx));
+    const tooLong = promptCannotFit(job, nCtx, Math.max(0, ...file.offers.map((o) => o.maxTokenBytes ?? 0)));
+    if (tooLong) return { ok: false, code: "context_length_exceeded", message: tooLong };
+    const requestId =
+      job.requestId ?? `${job.prompt !== undefined ? "cmpl" : "chatcmpl"}-${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
+    const run = new PipelineRun(this.host, requestId, job, { sha256: file.sha256, nLayers: file.offers[0]!.nLayers }, nCtx);
     this.runs.set(requestId, run);
     await this.ensureAlarm();
     try {
@@ -458,6 +482,22 @@ export class Swarm extends DurableObject<Env> {
     if (this.ctx.getWebSockets().length === 0 && this.runs.size === 0) return;
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + ALARM_EVERY_MS);
   }
+}
+
+/**
+ * Why a prompt cannot fit the context, judged without tokenizing: user text is encoded as ordinary
+ * text, where no token stands for more than `maxTokenBytes` bytes, so b bytes need at least
+ * b / maxTokenBytes tokens. Null when it might fit (the agent's tokenizer decides), or when the
+ * agents did not say their longest token.
+ */
+function promptCannotFit(job: ChatJob, nCtx: number, maxTokenBytes: number): string | null {
+  if (maxTokenBytes <= 0) return null;
+  const encoder = new TextEncoder();
+  const bytes =
+    job.prompt !== undefined ? encoder.encode(job.prompt).length : job.messages.reduce((n, m) => n + encoder.encode(m.content).length, 0);
+  const atLeast = Math.ceil(bytes / maxTokenBytes);
+  if (atLeast < nCtx) return null;
+  return `This model's maximum context length is ${nCtx} tokens; the prompt (${bytes} bytes) is at least ${atLeast} tokens.`;
 }
 
 /** Consent refusals in the words of the 503 message. */
