@@ -43,6 +43,13 @@ export const SamplingParamsSchema = z.object({
   topP: z.number().gt(0).max(1),
   seed: z.number().int().optional(),
   stop: z.array(z.string().min(1)).max(4),
+  /** OpenAI's penalties: logit − presence·[count > 0] − frequency·count over the tokens generated so far. */
+  presencePenalty: z.number().min(-2).max(2).optional(),
+  frequencyPenalty: z.number().min(-2).max(2).optional(),
+  /** Added to the logits of these token ids (ids the vocabulary lacks are ignored). */
+  logitBias: z.record(z.string().regex(/^\d{1,9}$/), z.number().min(-100).max(100)).optional(),
+  /** Report each chosen token's log-probability and this many alternatives (0–20); absent: none. */
+  topLogprobs: z.number().int().min(0).max(20).optional(),
 });
 export type SamplingParams = z.infer<typeof SamplingParamsSchema>;
 
@@ -172,6 +179,15 @@ export const SampledSchema = z.object({
   tokenId: z.number().int().nonnegative().nullable(),
   text: z.string(),
   finish: z.enum(["stop", "length"]).nullable(),
+  /** With `topLogprobs` in the params and a token chosen: its log-probability and the top alternatives. */
+  logprobs: z
+    .object({
+      token: z.string(),
+      bytes: z.array(z.number().int().min(0).max(255)),
+      logprob: z.number(),
+      top: z.array(z.object({ token: z.string(), bytes: z.array(z.number().int().min(0).max(255)), logprob: z.number() })).max(20),
+    })
+    .nullish(),
   /**
    * SHA-256 of every hidden row this stage computed for the session since its previous choice
    * (f32 little-endian, in position order), then the logits row it chose from: what a

@@ -141,6 +141,66 @@ describe("endpoints", () => {
     }
   });
 
+  test("logprobs (chat and completions), logit_bias and penalties are honoured", async () => {
+    const messages = [{ role: "user" as const, content: "Probabilities, please." }];
+    const res = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      max_tokens: 6,
+      temperature: 0,
+      logprobs: true,
+      top_logprobs: 3,
+    });
+    const content = res.choices[0]!.logprobs!.content!;
+    expect(content).toHaveLength(res.usage!.completion_tokens);
+    for (const t of content) {
+      expect(t.top_logprobs).toHaveLength(3);
+      // Greedy: the chosen token is the most likely one, and the alternatives come in order.
+      expect(t.token).toBe(t.top_logprobs[0]!.token);
+      expect(t.logprob).toBeCloseTo(t.top_logprobs[0]!.logprob, 6);
+      expect(t.top_logprobs[1]!.logprob).toBeLessThanOrEqual(t.top_logprobs[0]!.logprob);
+      expect(t.logprob).toBeLessThanOrEqual(0);
+    }
+    expect(content.map((t) => t.token).join("")).toBe(res.choices[0]!.message.content);
+    const cmpl = await client.completions.create({ model: MODEL, prompt: "Once", max_tokens: 5, temperature: 0, logprobs: 2 });
+    const lp = cmpl.choices[0]!.logprobs!;
+    expect(lp.tokens).toHaveLength(cmpl.usage!.completion_tokens);
+    expect(lp.top_logprobs![0]).toSatisfy((top: Record<string, number>) => Object.keys(top).length >= 1);
+    // A +100 bias on one token makes greedy decoding choose it every time.
+    const bytes = new Uint8Array(await readFile(modelPath));
+    const tokenizer = BpeTokenizer.fromGguf(readGguf(bytes, { fileSize: bytes.length }).metadata);
+    const forcedId = tokenizer.encode(" ternary", { addBos: false })[0]!;
+    const forced = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      max_tokens: 5,
+      temperature: 0,
+      logit_bias: { [String(forcedId)]: 100 },
+    });
+    expect(forced.choices[0]!.message.content).toBe(new TextDecoder().decode(tokenizer.decodePiece(forcedId)).repeat(5));
+    // Two tokens biased alike: greedy picks whichever the context favours, so both appear; a
+    // negative penalty rewards repeating, so the first one chosen is chosen every time after.
+    const otherId = tokenizer.encode(" weight", { addBos: false })[0]!;
+    const bias = { [String(forcedId)]: 100, [String(otherId)]: 100 };
+    const ids = async (extra: object) => {
+      const r = await client.chat.completions.create({
+        model: MODEL,
+        messages,
+        max_tokens: 12,
+        temperature: 0,
+        logit_bias: bias,
+        logprobs: true,
+        ...extra,
+      });
+      return r.choices[0]!.logprobs!.content!.map((t) => t.token);
+    };
+    const plain = await ids({});
+    expect(new Set(plain).size).toBe(2);
+    const repeated = await ids({ presence_penalty: -2, frequency_penalty: -2 });
+    expect(new Set(repeated).size).toBe(1);
+    expect(repeated[0]).toBe(plain[0]);
+  });
+
   test("models: list and retrieve; an unknown id is the SDK's NotFoundError", async () => {
     expect((await client.models.retrieve(MODEL)).id).toBe(MODEL);
     await expect(client.models.retrieve("no-such-model")).rejects.toBeInstanceOf(OpenAI.NotFoundError);
@@ -261,11 +321,11 @@ describe("hostile and careless input", () => {
     const bad = await fetch(`${coordinator.url}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", origin: "http://localhost:3000" },
-      body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "x" }], logit_bias: { "1": 5 } }),
+      body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "x" }], tools: [{ type: "function" }] }),
     });
     expect(bad.status).toBe(400);
     expect(bad.headers.get("access-control-allow-origin")).toBe("*");
-    expect(await bad.json()).toMatchObject({ error: { code: "invalid_request", param: "logit_bias", type: "invalid_request_error" } });
+    expect(await bad.json()).toMatchObject({ error: { code: "invalid_request", param: "tools", type: "invalid_request_error" } });
   });
 });
 

@@ -316,6 +316,7 @@ export class StageServer {
       text: choice.text,
       finish: choice.finish,
       outputHash,
+      ...(choice.logprobs ? { logprobs: choice.logprobs } : {}),
     });
   }
 

@@ -6,6 +6,7 @@
  */
 import type { SamplingParams } from "../../../shared/protocol/messages.ts";
 import type { LoadedModel } from "./loaded-model.ts";
+import { logprobsOf, processesLogits, processLogits, TokenCounts } from "./logit-processing.ts";
 import { sampleToken } from "./sampler.ts";
 import { seededRandom } from "./seeded-random.ts";
 import { StopMatcher } from "./stop-matcher.ts";
@@ -17,13 +18,25 @@ export interface Choice {
   text: string;
   /** Set when the request is complete after this choice. */
   finish: "stop" | "length" | null;
+  /** With topLogprobs asked for and a token chosen: its log-probability and the top alternatives. */
+  logprobs: TokenLogprobs | null;
 }
+
+export interface TokenLogprob {
+  token: string;
+  bytes: number[];
+  logprob: number;
+}
+export type TokenLogprobs = TokenLogprob & { top: TokenLogprob[] };
+
+const lossy = new TextDecoder();
 
 export class TokenChooser {
   private readonly random: () => number;
   private readonly text;
   private readonly stopper: StopMatcher;
   private generated = 0;
+  private readonly counts = new TokenCounts();
 
   /** `seed` must be fixed by the caller (the coordinator picks one when the client gives none). */
   constructor(
@@ -38,6 +51,7 @@ export class TokenChooser {
       // One draw per sampled token when sampling is random (sampleToken's contract).
       if (params.temperature > 0) this.random();
       this.stopper.push(this.text.push(id));
+      this.counts.add(id);
       this.generated++;
     }
   }
@@ -47,14 +61,28 @@ export class TokenChooser {
     return this.generated;
   }
 
-  choose(logits: Float32Array): Choice {
+  choose(raw: Float32Array): Choice {
+    const logits = processesLogits(this.params) ? processLogits(raw, this.params, this.counts) : raw;
     const id = sampleToken(logits, this.params, this.random);
-    if (this.model.isEndOfGeneration(id)) return { tokenId: null, text: this.tail(), finish: "stop" };
+    if (this.model.isEndOfGeneration(id)) return { tokenId: null, text: this.tail(), finish: "stop", logprobs: null };
     this.generated++;
+    this.counts.add(id);
+    const logprobs = this.params.topLogprobs === undefined ? null : this.logprobsOf(logits, id, this.params.topLogprobs);
     const piece = this.stopper.push(this.text.push(id));
-    if (piece.stopped) return { tokenId: id, text: piece.emit, finish: "stop" };
-    if (this.generated >= this.params.maxTokens) return { tokenId: id, text: piece.emit + this.tail(), finish: "length" };
-    return { tokenId: id, text: piece.emit, finish: null };
+    if (piece.stopped) return { tokenId: id, text: piece.emit, finish: "stop", logprobs };
+    if (this.generated >= this.params.maxTokens) return { tokenId: id, text: piece.emit + this.tail(), finish: "length", logprobs };
+    return { tokenId: id, text: piece.emit, finish: null, logprobs };
+  }
+
+  private logprobsOf(logits: Float32Array, id: number, top: number): TokenLogprobs {
+    const lp = logprobsOf(logits, id, top);
+    return { ...this.tokenOf(id, lp.logprob), top: lp.top.map((t) => this.tokenOf(t.id, t.logprob)) };
+  }
+
+  /** A token as OpenAI reports it: its text (lossy for a partial UTF-8 sequence) and its bytes. */
+  private tokenOf(id: number, logprob: number): TokenLogprob {
+    const bytes = this.model.tokenizer.decodePiece(id, { renderSpecial: true });
+    return { token: lossy.decode(bytes), bytes: [...bytes], logprob };
   }
 
   /** Held-back text released at the end (cut at a stop string if the flush completes one). */

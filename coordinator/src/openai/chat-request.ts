@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { TaskType } from "../../../shared/consent/contract.ts";
 import type { ChatMessage, SamplingParams } from "../../../shared/protocol/messages.ts";
+import { ApiError } from "../errors.ts";
 import { parseBody, SamplingFields, samplingOf } from "./sampling-request.ts";
 
 export { DEFAULT_MAX_TOKENS } from "./sampling-request.ts";
@@ -23,6 +24,8 @@ const ChatRequestSchema = z
     ...SamplingFields,
     messages: z.array(MessageSchema).min(1),
     max_completion_tokens: z.number().int().positive().nullish(),
+    logprobs: z.boolean().nullish(),
+    top_logprobs: z.number().int().min(0).max(20).nullish(),
   })
   .strict();
 
@@ -53,13 +56,15 @@ export interface ChatJob {
 /** Parse the raw body text; throws ApiError(400) naming the offending field. */
 export function parseChatRequest(bodyText: string): ChatJob {
   const body = parseBody(bodyText, ChatRequestSchema);
+  if (body.top_logprobs != null && body.logprobs !== true)
+    throw new ApiError("invalid_request", "top_logprobs needs logprobs: true.", "top_logprobs");
   return {
     model: body.model,
     messages: body.messages.map((m) => ({
       role: m.role,
       content: m.content == null ? "" : typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join(""),
     })),
-    ...samplingOf(body),
+    ...samplingOf(body, body.logprobs === true ? (body.top_logprobs ?? 0) : undefined),
     task: "chat",
     contributionScore: 0,
   };

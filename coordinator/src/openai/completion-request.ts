@@ -8,6 +8,7 @@ const CompletionRequestSchema = z
   .object({
     ...SamplingFields,
     prompt: z.union([z.string(), z.array(z.string()).min(1)]),
+    logprobs: z.number().int().min(0).max(20).nullish(),
   })
   .strict();
 
@@ -15,7 +16,7 @@ const CompletionRequestSchema = z
 export function parseCompletionRequest(bodyText: string): ChatJob[] {
   const body = parseBody(bodyText, CompletionRequestSchema);
   const prompts = typeof body.prompt === "string" ? [body.prompt] : body.prompt;
-  const sampling = samplingOf(body);
+  const sampling = samplingOf(body, body.logprobs ?? undefined);
   if (prompts.length * sampling.n > MAX_CHOICES)
     throw new ApiError("invalid_request", `At most ${MAX_CHOICES} choices per request (prompts × n).`, "n");
   if (prompts.some((p) => p.length === 0)) throw new ApiError("empty_prompt", "A prompt is empty.", "prompt");

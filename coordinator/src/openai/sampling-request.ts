@@ -23,8 +23,12 @@ export const SamplingFields = {
   stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]).nullish(),
   n: z.number().int().min(1).max(MAX_CHOICES).nullish(),
   user: z.string().max(256).nullish(),
-  frequency_penalty: z.literal(0).nullish(),
-  presence_penalty: z.literal(0).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  logit_bias: z
+    .record(z.string().regex(/^\d{1,9}$/, "keys are token ids"), z.number().min(-100).max(100))
+    .refine((b) => Object.keys(b).length <= 300, "at most 300 token ids")
+    .nullish(),
   // Sent by SDKs and wrappers by default; harmless here (docs/api.md lists them).
   store: z.literal(false).nullish(),
   service_tier: z.enum(["auto", "default"]).nullish(),
@@ -38,11 +42,6 @@ export const NOT_YET: Record<string, string> = {
   function_call: "Function calling is not supported by this server.",
   parallel_tool_calls: "Tool calling is not supported by this server.",
   response_format: "Only plain text output is supported (omit response_format).",
-  logprobs: "logprobs are not supported yet.",
-  top_logprobs: "logprobs are not supported yet.",
-  logit_bias: "logit_bias is not supported yet.",
-  frequency_penalty: "frequency_penalty is not supported yet; omit it or send 0.",
-  presence_penalty: "presence_penalty is not supported yet; omit it or send 0.",
   store: "Stored completions are not supported; omit store or send false.",
   metadata: "Stored completions (metadata) are not supported.",
   modalities: "Only text output is supported.",
@@ -67,7 +66,8 @@ type SamplingBody = { [K in keyof typeof SamplingFields]?: z.infer<(typeof Sampl
   max_completion_tokens?: number | null;
 };
 
-export function samplingOf(body: SamplingBody): SamplingChoice {
+/** `topLogprobs` from the request's logprobs fields (chat: a flag and a count; completions: a count). */
+export function samplingOf(body: SamplingBody, topLogprobs?: number): SamplingChoice {
   const stop = body.stop == null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop;
   return {
     params: {
@@ -76,6 +76,10 @@ export function samplingOf(body: SamplingBody): SamplingChoice {
       topP: body.top_p ?? 1,
       ...(body.seed != null ? { seed: body.seed } : {}),
       stop,
+      ...(body.presence_penalty ? { presencePenalty: body.presence_penalty } : {}),
+      ...(body.frequency_penalty ? { frequencyPenalty: body.frequency_penalty } : {}),
+      ...(body.logit_bias && Object.keys(body.logit_bias).length > 0 ? { logitBias: body.logit_bias } : {}),
+      ...(topLogprobs !== undefined ? { topLogprobs } : {}),
     },
     n: body.n ?? 1,
     stream: body.stream === true,

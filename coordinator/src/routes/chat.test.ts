@@ -43,12 +43,13 @@ describe("POST /v1/chat/completions input errors", () => {
       ["tools", [{ type: "function" }], "Tool calling"],
       ["response_format", { type: "json_object" }, "plain text"],
       ["metadata", { a: "b" }, "Stored completions"],
-      ["logit_bias", { "5": 1 }, "logit_bias"],
+      ["logit_bias", { "5": 1000 }, "logit_bias"],
       ["made_up_field", 1, "Unsupported parameter: 'made_up_field'"],
     ] as const) {
       const res = await post(JSON.stringify({ model: "m", messages: [{ role: "user", content: "x" }], [field]: value }));
       expect(res.status).toBe(400);
-      expect(res.body.error).toMatchObject({ code: "invalid_request", param: field });
+      expect(res.body.error.code).toBe("invalid_request");
+      expect(res.body.error.param?.startsWith(field)).toBe(true);
       expect(res.body.error.message).toContain(says);
     }
     const nested = await post(JSON.stringify({ model: "m", messages: [{ role: "user", content: "x", audio: 1 }] }));

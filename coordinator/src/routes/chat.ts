@@ -55,11 +55,18 @@ async function respond(env: Env, jobs: ChatJob[], shape: ResponseShape): Promise
   const usage = new UsageCount(promptOfChoice);
 
   if (!first.stream) {
-    const results: ChoiceResult[] = promptOfChoice.map(() => ({ text: "", finishReason: "stop" as FinishReason }));
+    const wantLogprobs = first.params.topLogprobs !== undefined;
+    const results: ChoiceResult[] = promptOfChoice.map(() => ({
+      text: "",
+      finishReason: "stop" as FinishReason,
+      logprobs: wantLogprobs ? [] : null,
+    }));
     let done = 0;
     for await (const { index, event } of merged.events()) {
-      if (event.type === "token") results[index]!.text += event.text;
-      else if (event.type === "error") {
+      if (event.type === "token") {
+        results[index]!.text += event.text;
+        if (event.logprobs) results[index]!.logprobs?.push(event.logprobs);
+      } else if (event.type === "error") {
         await merged.cancel("a choice failed");
         throw new ApiError(event.code, event.message);
       } else {
@@ -83,14 +90,17 @@ async function respond(env: Env, jobs: ChatJob[], shape: ResponseShape): Promise
       let finished = 0;
       try {
         for await (const { index, event } of merged.events()) {
-          if (event.type === "token") controller.enqueue(sse(shape.chunk(id, created, first.model, index, event.text, null)));
+          if (event.type === "token")
+            controller.enqueue(
+              sse(shape.chunk(id, created, first.model, index, event.text, null, event.logprobs ? [event.logprobs] : null)),
+            );
           else if (event.type === "error") {
             controller.enqueue(sse(new ApiError(event.code, event.message).toBody()));
             await merged.cancel("a choice failed");
             controller.close();
             return;
           } else {
-            controller.enqueue(sse(shape.chunk(id, created, first.model, index, null, event.finishReason)));
+            controller.enqueue(sse(shape.chunk(id, created, first.model, index, null, event.finishReason, null)));
             usage.add(index, event);
             finished++;
           }

@@ -5,8 +5,16 @@
  */
 import type { RequestErrorCode } from "../../../shared/protocol/errors.ts";
 
+/** One generated token's log-probability and its top alternatives, as the last stage reported them. */
+export interface TokenLogprob {
+  token: string;
+  bytes: number[];
+  logprob: number;
+}
+export type TokenLogprobs = TokenLogprob & { top: TokenLogprob[] };
+
 export type JobEvent =
-  | { type: "token"; text: string }
+  | { type: "token"; text: string; logprobs?: TokenLogprobs }
   | { type: "done"; finishReason: "stop" | "length"; promptTokens: number; completionTokens: number }
   | { type: "error"; code: RequestErrorCode; message: string };
 

@@ -206,7 +206,7 @@ export class PipelineRun {
       this.generated.push(m.tokenId);
       this.host.tokenGenerated();
     }
-    if (m.text.length > 0) this.emit({ type: "token", text: m.text });
+    if (m.text.length > 0 || m.logprobs) this.emit({ type: "token", text: m.text, ...(m.logprobs ? { logprobs: m.logprobs } : {}) });
     if (m.finish) return this.complete(m.finish);
     if (m.tokenId === null) return this.failover(last.nodeId, "the last stage ended without a finish reason");
     this.feed(attempt, this.prompt!.length + this.generated.length - 1, [m.tokenId]);
