@@ -3,8 +3,27 @@
  * for admin endpoints (ARIA_ADMIN_TOKEN; none configured means no admin access at all).
  */
 import { createMiddleware } from "hono/factory";
+import { openDb } from "./db/records.ts";
 import type { AppEnv } from "./env.ts";
 import { ApiError } from "./errors.ts";
+import { type CallerKey, ENV_KEY_NAME, findKey, sha256Hex } from "./keys/key-store.ts";
+
+/** Keys looked up in D1 are remembered this long per isolate (a revocation takes effect within it). */
+const KEY_CACHE_MS = 5_000;
+const keyCache = new Map<string, { key: CallerKey | null; until: number }>();
+
+/** The caller's key: one of ARIA_API_KEYS (name `local`, no limits) or a live key made by an admin. */
+async function resolveKey(env: Env, presented: string): Promise<CallerKey | null> {
+  if (parseApiKeys(env.ARIA_API_KEYS).some((k) => timingSafeEqual(k, presented)))
+    return { name: ENV_KEY_NAME, rpm: null, tpm: null, concurrency: null };
+  const hash = await sha256Hex(presented);
+  const cached = keyCache.get(hash);
+  if (cached && cached.until > Date.now()) return cached.key;
+  const key = await findKey(openDb(env.DB), hash);
+  if (keyCache.size > 10_000) keyCache.clear();
+  keyCache.set(hash, { key, until: Date.now() + KEY_CACHE_MS });
+  return key;
+}
 
 /** Keys from a comma-separated list; blanks ignored. */
 export function parseApiKeys(list: string | undefined): string[] {
@@ -44,8 +63,8 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   if (key === null) {
     throw new ApiError("missing_api_key", "Missing API key: send 'Authorization: Bearer <key>'.");
   }
-  if (!parseApiKeys(c.env.ARIA_API_KEYS).some((k) => timingSafeEqual(k, key))) {
-    throw new ApiError("invalid_api_key", "Incorrect API key provided.");
-  }
+  const caller = await resolveKey(c.env, key);
+  if (!caller) throw new ApiError("invalid_api_key", "Incorrect API key provided.");
+  c.set("caller", caller);
   await next();
 });

@@ -10,6 +10,7 @@ export type OpenAIErrorType =
   | "invalid_request_error"
   | "authentication_error"
   | "permission_error"
+  | "requests"
   | "not_found_error"
   | "server_error"
   | "service_unavailable";
@@ -27,6 +28,8 @@ export function openAIErrorType(status: ApiStatus): OpenAIErrorType {
       return "permission_error";
     case 404:
       return "not_found_error";
+    case 429:
+      return "requests";
     case 503:
       return "service_unavailable";
     case 500:
@@ -44,6 +47,8 @@ export class ApiError extends Error {
     readonly code: ApiErrorCode,
     message: string,
     readonly param: string | null = null,
+    /** Extra response headers (Retry-After and the rate-limit headers on a 429). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.status = API_ERRORS[code].status;
@@ -55,7 +60,7 @@ export class ApiError extends Error {
   }
 
   toResponse(c: Context): Response {
-    return c.json(this.toBody(), this.status);
+    return c.json(this.toBody(), this.status, this.headers);
   }
 }
 

@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import type { AppEnv } from "./env.ts";
 import { handleError, handleNotFound } from "./errors.ts";
 import { adminRoute } from "./routes/admin.ts";
+import { adminKeysRoute } from "./routes/admin-keys.ts";
 import { agents } from "./routes/agents.ts";
 import { chat } from "./routes/chat.ts";
 import { dashboardRoute } from "./routes/dashboard.ts";
@@ -13,6 +14,7 @@ import { ledgerRoute } from "./routes/ledger.ts";
 import { modelsRoute } from "./routes/models.ts";
 import { statusRoute } from "./routes/status.ts";
 
+export { KeyLimiter } from "./keys/key-limiter.ts";
 export { Swarm } from "./swarm/swarm.ts";
 
 const STAINLESS_HEADERS = ["arch", "lang", "os", "package-version", "runtime", "runtime-version", "retry-count", "timeout", "async"].map(
@@ -50,6 +52,7 @@ app.route("/v1", statusRoute);
 app.route("/ledger", ledgerRoute);
 app.route("/dashboard", dashboardRoute);
 app.route("/admin/api", adminRoute);
+app.route("/admin/api", adminKeysRoute);
 app.onError(handleError);
 app.notFound(handleNotFound);
 

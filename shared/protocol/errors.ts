@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 
-export type ApiStatus = 400 | 401 | 403 | 404 | 413 | 426 | 500 | 502 | 503;
+export type ApiStatus = 400 | 401 | 403 | 404 | 413 | 426 | 429 | 500 | 502 | 503;
 
 /** Every API error code, its HTTP status, and when a client sees it (the docs' wording). */
 export const API_ERRORS = {
@@ -25,6 +25,11 @@ export const API_ERRORS = {
   unknown_route: { status: 404, when: "no such endpoint" },
   not_found: { status: 404, when: "a ledger entry or tile that does not exist (yet)" },
   request_too_large: { status: 413, when: "the request body is larger than the server's limit (`ARIA_MAX_BODY_BYTES`, 4 MiB by default)" },
+  name_taken: { status: 400, when: "an admin tried to create an API key with a name already used" },
+  rate_limit_exceeded: {
+    status: 429,
+    when: "the API key is over one of its limits (requests or tokens per minute, requests at once); `Retry-After` says when to retry",
+  },
   upgrade_required: { status: 426, when: "the agent endpoint was called without a WebSocket upgrade" },
   internal_error: { status: 500, when: "a bug or an unexpected failure in the coordinator" },
   ledger_write_failed: { status: 500, when: "the completion could not be recorded in the ledger (nothing is returned unrecorded)" },

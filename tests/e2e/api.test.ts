@@ -5,6 +5,7 @@
  * anyone else, and an aborted stream freeing every stage's session.
  */
 import type { ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -15,7 +16,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { chatPromptTokens } from "../../agent/src/serve/chat-prompt.ts";
 import { makeLedgerKey } from "../../scripts/ledger-key.mjs";
-import { freePort, startAgent, startCoordinator, stopGroup, waitFor, waitForModel } from "../../scripts/local-network.mjs";
+import { freePort, ROOT, startAgent, startCoordinator, stopGroup, waitFor, waitForModel } from "../../scripts/local-network.mjs";
 import { readGguf } from "../../shared/gguf/reader.ts";
 import { BpeTokenizer, chatTemplateOf } from "../../shared/tokenizer/index.ts";
 import { singleMachineChat } from "../support/single-machine.ts";
@@ -23,6 +24,7 @@ import { singleMachineChat } from "../support/single-machine.ts";
 const MODEL = "aria-tiny-random";
 let dir: string;
 let apiKey: string;
+const adminToken = `admin-${randomBytes(8).toString("hex")}`;
 let coordinator: { url: string; child: ChildProcess };
 let client: OpenAI;
 const agents: ChildProcess[] = [];
@@ -69,6 +71,7 @@ beforeAll(async () => {
     port: await freePort(),
     persistDir: join(dir, "wrangler"),
     apiKey,
+    adminToken,
     ledgerKey: makeLedgerKey("aria.e2e/api").skey,
   });
   client = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey, maxRetries: 0 });
@@ -329,10 +332,138 @@ describe("hostile and careless input", () => {
   });
 });
 
+/** `npx aria …` as an operator runs it, with the admin token in the environment. */
+function aria(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(join(ROOT, "node_modules", ".bin", "aria"), [...args, "--coordinator", coordinator.url], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, ARIA_ADMIN_TOKEN: adminToken },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("keys, limits and usage", () => {
+  test("aria keys create prints a key that works; list shows it; usage is recorded per key and user; revoke ends it", async () => {
+    const made = aria("keys", "create", "--name", "team-a");
+    expect(made.code).toBe(0);
+    const key = made.stdout.trim().split("\n").at(-1)!;
+    expect(key).toMatch(/^aria-sk-/);
+    const team = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey: key, maxRetries: 0 });
+    const res = await team.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 4,
+      user: "alice",
+    });
+    const listed = JSON.parse(aria("keys", "list", "--json").stdout) as {
+      name: string;
+      prefix: string;
+      revoked: boolean;
+      last_used_at: number | null;
+    }[];
+    const entry = listed.find((k) => k.name === "team-a")!;
+    expect(entry).toMatchObject({ prefix: key.slice(0, 12), revoked: false });
+    expect(entry.last_used_at).not.toBeNull();
+    const usage = JSON.parse(aria("usage", "--key", "team-a", "--json").stdout) as {
+      user: string;
+      requests: number;
+      prompt_tokens: number;
+      completion_tokens: number;
+    }[];
+    expect(usage).toEqual([
+      expect.objectContaining({
+        user: "alice",
+        requests: 1,
+        prompt_tokens: res.usage!.prompt_tokens,
+        completion_tokens: res.usage!.completion_tokens,
+      }),
+    ]);
+    expect(aria("keys", "create", "--name", "team-a").code).toBe(1); // names are never reused
+    expect(aria("keys", "revoke", "team-a").code).toBe(0);
+    await waitFor(
+      "the revoked key to be refused",
+      async () => {
+        try {
+          await team.models.list();
+          return false;
+        } catch (err) {
+          return err instanceof OpenAI.AuthenticationError;
+        }
+      },
+      { timeoutMs: 10_000 },
+    );
+    expect(aria("keys", "create", "--name", "x", "--rpm", "zero").code).toBe(2);
+  });
+
+  test("a key over its requests per minute gets 429 with Retry-After and x-ratelimit headers", async () => {
+    const key = aria("keys", "create", "--name", "rpm-2", "--rpm", "2").stdout.trim().split("\n").at(-1)!;
+    const call = () =>
+      fetch(`${coordinator.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "x" }], max_tokens: 2 }),
+      });
+    const first = await call();
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-ratelimit-limit-requests")).toBe("2");
+    expect(first.headers.get("x-ratelimit-remaining-requests")).toBe("1");
+    expect((await call()).status).toBe(200);
+    const refused = await call();
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ error: { code: "rate_limit_exceeded" } });
+    const retry = Number(refused.headers.get("retry-after"));
+    expect(retry).toBeGreaterThanOrEqual(1);
+    expect(retry).toBeLessThanOrEqual(60);
+    expect(refused.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+  });
+
+  test("a key over its tokens per minute is refused until its tokens leave the window", async () => {
+    const key = aria("keys", "create", "--name", "tpm-20", "--tpm", "20").stdout.trim().split("\n").at(-1)!;
+    const team = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey: key, maxRetries: 0 });
+    const first = await team.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: "count my tokens" }],
+      max_tokens: 8,
+    });
+    expect(first.usage!.total_tokens).toBeGreaterThan(20);
+    const refused = await team.chat.completions
+      .create({ model: MODEL, messages: [{ role: "user", content: "again" }], max_tokens: 2 })
+      .then(() => null)
+      .catch((err: unknown) => err as InstanceType<typeof OpenAI.RateLimitError>);
+    expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(refused!.headers?.get("x-ratelimit-limit-tokens")).toBe("20");
+    expect(refused!.headers?.get("x-ratelimit-remaining-tokens")).toBe("0");
+  });
+
+  test("a key at its concurrency limit gets 429, then succeeds after Retry-After once the other request is done", async () => {
+    const key = aria("keys", "create", "--name", "one-at-a-time", "--concurrency", "1").stdout.trim().split("\n").at(-1)!;
+    const team = new OpenAI({ baseURL: `${coordinator.url}/v1`, apiKey: key, maxRetries: 0 });
+    const long = team.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: "long" }],
+      max_tokens: 120,
+      temperature: 0,
+    });
+    await waitFor("the first request to be in flight", async () => (await status()).requests_in_flight > 0, {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+    });
+    const refused = await team.chat.completions
+      .create({ model: MODEL, messages: [{ role: "user", content: "short" }], max_tokens: 2 })
+      .then(() => null)
+      .catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
+    const retryAfter = Number((refused as InstanceType<typeof OpenAI.RateLimitError>).headers?.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    await long;
+    await new Promise((r) => setTimeout(r, retryAfter * 1000));
+    const ok = await team.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "short" }], max_tokens: 2 });
+    expect(ok.choices).toHaveLength(1);
+  });
+});
+
 /** What `aria-agent generate` writes for a raw prompt at temperature 0 (one machine, all layers). */
 async function singleMachineCompletion(prompt: string, maxTokens: number): Promise<string> {
-  const { spawnSync } = await import("node:child_process");
-  const { ROOT } = await import("../../scripts/local-network.mjs");
   const r = spawnSync(
     join(ROOT, "node_modules", ".bin", "bunx"),
     ["aria-agent", "generate", "--model", modelPath, "--prompt", prompt, "--max-tokens", String(maxTokens), "--temperature", "0"],

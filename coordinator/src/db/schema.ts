@@ -137,3 +137,33 @@ export const nodeStats = sqliteTable("node_stats", {
   excludedReason: text("excluded_reason"),
   updatedAt: integer("updated_at").notNull(),
 });
+
+/** API keys made by an admin (docs/api.md, "Keys"): only a hash of the key is stored. */
+export const apiKeys = sqliteTable("api_keys", {
+  name: text("name").primaryKey(),
+  /** SHA-256 of the whole key, lowercase hex. */
+  keyHash: text("key_hash").notNull().unique(),
+  /** The key's first characters, to recognise it in lists. */
+  prefix: text("prefix").notNull(),
+  /** Limits: requests per minute, tokens per minute, requests at once (null: none). */
+  rpm: integer("rpm"),
+  tpm: integer("tpm"),
+  concurrency: integer("concurrency"),
+  createdAt: integer("created_at").notNull(),
+  lastUsedAt: integer("last_used_at"),
+  revokedAt: integer("revoked_at"),
+});
+
+/** Usage per key, end user (`user` field, "" when none) and UTC day. */
+export const keyUsage = sqliteTable(
+  "key_usage",
+  {
+    keyName: text("key_name").notNull(),
+    user: text("user").notNull(),
+    day: text("day").notNull(),
+    requests: integer("requests").notNull(),
+    promptTokens: integer("prompt_tokens").notNull(),
+    completionTokens: integer("completion_tokens").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.keyName, t.user, t.day] })],
+);

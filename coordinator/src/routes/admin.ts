@@ -8,30 +8,10 @@ import { Hono } from "hono";
 import { requireAdmin } from "../auth.ts";
 import { listCheckpoints, searchEntries } from "../dashboard/ledger-summary.ts";
 import type { AppEnv } from "../env.ts";
-import { ApiError } from "../errors.ts";
+import { intParam, limitParam, textParam } from "./query-params.ts";
 
 export const adminRoute = new Hono<AppEnv>();
 adminRoute.use("*", requireAdmin);
-
-/** An optional non-negative integer query parameter. */
-function intParam(value: string | undefined, name: string): number | undefined {
-  if (value === undefined || value === "") return undefined;
-  if (!/^\d{1,16}$/.test(value)) throw new ApiError("invalid_request", `'${name}' must be a non-negative integer.`, name);
-  return Number(value);
-}
-
-function limitParam(value: string | undefined): number {
-  const limit = intParam(value, "limit") ?? 50;
-  if (limit < 1 || limit > 200) throw new ApiError("invalid_request", "'limit' must be from 1 to 200.", "limit");
-  return limit;
-}
-
-/** An optional short text filter. */
-function textParam(value: string | undefined, name: string): string | undefined {
-  if (value === undefined || value === "") return undefined;
-  if (value.length > 200) throw new ApiError("invalid_request", `'${name}' is too long.`, name);
-  return value;
-}
 
 adminRoute.get("/entries", async (c) => {
   const q = c.req.query();

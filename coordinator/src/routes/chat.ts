@@ -1,11 +1,13 @@
 /**
  * POST /v1/chat/completions and POST /v1/completions — one or several choices, as one object or
- * as SSE chunks token by token (docs/api.md). Bodies are read with a size limit first.
+ * as SSE chunks token by token (docs/api.md). Bodies are read with a size limit first; the key's
+ * limits admit the request (or answer 429), and its slot and usage are settled when it is over.
  */
 import { Hono } from "hono";
 import { requireApiKey } from "../auth.ts";
 import type { AppEnv } from "../env.ts";
 import { ApiError } from "../errors.ts";
+import { type Admitted, admit } from "../keys/admission.ts";
 import { maxBodyBytes, readBodyLimited } from "../openai/body-limit.ts";
 import { type ChatJob, parseChatRequest } from "../openai/chat-request.ts";
 import { type FinishReason, usageOf } from "../openai/chat-response.ts";
@@ -19,12 +21,12 @@ export const chat = new Hono<AppEnv>();
 
 chat.post("/chat/completions", requireApiKey, async (c) => {
   const job = parseChatRequest(await readBodyLimited(c.req.raw, maxBodyBytes(c.env)));
-  return respond(c.env, [job], CHAT_SHAPE);
+  return respond(c.env, c.executionCtx, await admit(c.env, c.get("caller")), [job], CHAT_SHAPE);
 });
 
 chat.post("/completions", requireApiKey, async (c) => {
   const jobs = parseCompletionRequest(await readBodyLimited(c.req.raw, maxBodyBytes(c.env)));
-  return respond(c.env, jobs, COMPLETION_SHAPE);
+  return respond(c.env, c.executionCtx, await admit(c.env, c.get("caller")), jobs, COMPLETION_SHAPE);
 });
 
 /** Usage of a response: each prompt counted once, every choice's generated tokens. */
@@ -42,13 +44,30 @@ class UsageCount {
       this.completion,
     );
   }
+  /** What the key is billed: nothing unless some choice completed. */
+  get billed() {
+    return this.prompt.size === 0 ? null : { promptTokens: this.usage.prompt_tokens, completionTokens: this.completion };
+  }
 }
 
-async function respond(env: Env, jobs: ChatJob[], shape: ResponseShape): Promise<Response> {
+async function respond(
+  env: Env,
+  ctx: { waitUntil(p: Promise<unknown>): void },
+  gate: Admitted,
+  jobs: ChatJob[],
+  shape: ResponseShape,
+): Promise<Response> {
   const first = jobs[0]!;
-  if (jobs.reduce((n, j) => n + j.n, 0) > MAX_CHOICES)
-    throw new ApiError("invalid_request", `At most ${MAX_CHOICES} choices per request.`, "n");
-  const { id, streams } = await openChoices(env, jobs, shape.prefix);
+  let opened: Awaited<ReturnType<typeof openChoices>>;
+  try {
+    if (jobs.reduce((n, j) => n + j.n, 0) > MAX_CHOICES)
+      throw new ApiError("invalid_request", `At most ${MAX_CHOICES} choices per request.`, "n");
+    opened = await openChoices(env, jobs, shape.prefix);
+  } catch (err) {
+    await gate.settle(null, first.user);
+    throw err;
+  }
+  const { id, streams } = opened;
   const promptOfChoice = jobs.flatMap((j, p) => new Array<number>(j.n).fill(p));
   const created = Math.floor(Date.now() / 1000);
   const merged = new MergedEvents(streams);
@@ -62,21 +81,27 @@ async function respond(env: Env, jobs: ChatJob[], shape: ResponseShape): Promise
       logprobs: wantLogprobs ? [] : null,
     }));
     let done = 0;
-    for await (const { index, event } of merged.events()) {
-      if (event.type === "token") {
-        results[index]!.text += event.text;
-        if (event.logprobs) results[index]!.logprobs?.push(event.logprobs);
-      } else if (event.type === "error") {
-        await merged.cancel("a choice failed");
-        throw new ApiError(event.code, event.message);
-      } else {
-        results[index]!.finishReason = event.finishReason;
-        usage.add(index, event);
-        done++;
+    try {
+      for await (const { index, event } of merged.events()) {
+        if (event.type === "token") {
+          results[index]!.text += event.text;
+          if (event.logprobs) results[index]!.logprobs?.push(event.logprobs);
+        } else if (event.type === "error") {
+          await merged.cancel("a choice failed");
+          throw new ApiError(event.code, event.message);
+        } else {
+          results[index]!.finishReason = event.finishReason;
+          usage.add(index, event);
+          done++;
+        }
       }
+    } finally {
+      await gate.settle(usage.billed, first.user);
     }
     if (done < results.length) throw new ApiError("stream_ended", "The agents' stream ended without a result.");
-    return Response.json(shape.complete(id, created, first.model, results, usage.usage), { headers: { "x-request-id": id } });
+    return Response.json(shape.complete(id, created, first.model, results, usage.usage), {
+      headers: { "x-request-id": id, ...gate.headers },
+    });
   }
 
   const encoder = new TextEncoder();
@@ -114,13 +139,16 @@ async function respond(env: Env, jobs: ChatJob[], shape: ResponseShape): Promise
         controller.close();
       } catch (err) {
         controller.error(err);
+      } finally {
+        ctx.waitUntil(gate.settle(usage.billed, first.user));
       }
     },
     cancel(reason) {
+      ctx.waitUntil(gate.settle(usage.billed, first.user));
       return merged.cancel(reason);
     },
   });
   return new Response(body, {
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-request-id": id },
+    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-request-id": id, ...gate.headers },
   });
 }
