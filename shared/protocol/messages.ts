@@ -48,6 +48,8 @@ export const SamplingParamsSchema = z.object({
   frequencyPenalty: z.number().min(-2).max(2).optional(),
   /** Added to the logits of these token ids (ids the vocabulary lacks are ignored). */
   logitBias: z.record(z.string().regex(/^\d{1,9}$/), z.number().min(-100).max(100)).optional(),
+  /** Constrained decoding: the output is a JSON text matching `schema` (null: any JSON object). */
+  json: z.object({ schema: z.unknown() }).optional(),
   /** Report each chosen token's log-probability and this many alternatives (0–20); absent: none. */
   topLogprobs: z.number().int().min(0).max(20).optional(),
 });

@@ -18,6 +18,8 @@ import { chatPromptTokens } from "../../agent/src/serve/chat-prompt.ts";
 import { makeLedgerKey } from "../../scripts/ledger-key.mjs";
 import { freePort, ROOT, startAgent, startCoordinator, stopGroup, waitFor, waitForModel } from "../../scripts/local-network.mjs";
 import { readGguf } from "../../shared/gguf/reader.ts";
+import { JsonPrefix } from "../../shared/json/json-prefix.ts";
+import { ANY_OBJECT, matches, parseSchema } from "../../shared/json/schema-subset.ts";
 import { BpeTokenizer, chatTemplateOf } from "../../shared/tokenizer/index.ts";
 import { singleMachineChat } from "../support/single-machine.ts";
 
@@ -202,6 +204,53 @@ describe("endpoints", () => {
     const repeated = await ids({ presence_penalty: -2, frequency_penalty: -2 });
     expect(new Set(repeated).size).toBe(1);
     expect(repeated[0]).toBe(plain[0]);
+  });
+
+  test("response_format: json_object and json_schema answers parse and match when they stop, and are valid prefixes when cut", async () => {
+    const schema = {
+      type: "object",
+      properties: {
+        name: { type: "string" },
+        count: { type: "integer" },
+        kind: { enum: ["ternary", "binary"] },
+        ok: { type: "boolean" },
+      },
+      required: ["name", "count", "kind", "ok"],
+      additionalProperties: false,
+    };
+    const parsed = parseSchema(schema);
+    const outcomes: string[] = [];
+    for (const [format, check] of [
+      [{ type: "json_object" as const }, ANY_OBJECT],
+      [{ type: "json_schema" as const, json_schema: { name: "thing", schema, strict: true } }, parsed],
+    ] as const) {
+      const res = await client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: "user", content: "Answer in JSON." }],
+        max_tokens: 120,
+        temperature: 1,
+        seed: 3,
+        n: 4,
+        response_format: format,
+      });
+      for (const c of res.choices) {
+        const text = c.message.content!;
+        outcomes.push(c.finish_reason);
+        if (c.finish_reason === "stop") expect(matches(check, JSON.parse(text))).toBe(true);
+        else expect(new JsonPrefix(check).feed(new TextEncoder().encode(text))).toBe(true);
+      }
+    }
+    console.log(`api: constrained answers ended ${JSON.stringify(outcomes)}`);
+    const bad = await fetch(`${coordinator.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: MODEL,
+        messages: [{ role: "user", content: "x" }],
+        response_format: { type: "json_schema", json_schema: { name: "t", schema: { type: "string", pattern: "a+" } } },
+      }),
+    });
+    expect(await bad.json()).toMatchObject({ error: { code: "invalid_request", param: "response_format.json_schema.schema.pattern" } });
   });
 
   test("models: list and retrieve; an unknown id is the SDK's NotFoundError", async () => {

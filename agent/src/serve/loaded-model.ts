@@ -73,6 +73,13 @@ export class LoadedModel {
     return most;
   }
 
+  /** The id that ends a text (what constrained decoding chooses when its value is complete). */
+  get endOfTextId(): number {
+    const id = this.tokenizer.eosId ?? [...this.tokenizer.eosIds][0];
+    if (id === undefined) throw new Error(`${this.id} has no end-of-text token`);
+    return id;
+  }
+
   isEndOfGeneration(id: number): boolean {
     return this.tokenizer.eosIds.has(id);
   }

@@ -4,7 +4,10 @@
  * It can be rebuilt mid-request from the tokens generated so far (failover), giving exactly the
  * choices the lost stage would have made.
  */
+
+import { ANY_OBJECT, parseSchema } from "../../../shared/json/schema-subset.ts";
 import type { SamplingParams } from "../../../shared/protocol/messages.ts";
+import { JsonConstraint } from "./json-constrained.ts";
 import type { LoadedModel } from "./loaded-model.ts";
 import { logprobsOf, processesLogits, processLogits, TokenCounts } from "./logit-processing.ts";
 import { sampleToken } from "./sampler.ts";
@@ -32,7 +35,7 @@ export type TokenLogprobs = TokenLogprob & { top: TokenLogprob[] };
 const lossy = new TextDecoder();
 
 export class TokenChooser {
-  private readonly random: () => number;
+  private readonly constraint: JsonConstraint | null;
   private readonly text;
   private readonly stopper: StopMatcher;
   private generated = 0;
@@ -44,12 +47,13 @@ export class TokenChooser {
     private readonly params: SamplingParams & { seed: number },
     history: readonly number[] = [],
   ) {
-    this.random = seededRandom(params.seed);
     this.text = model.textStream();
     this.stopper = new StopMatcher(params.stop);
+    this.constraint = params.json
+      ? new JsonConstraint(model, params.json.schema === null ? ANY_OBJECT : parseSchema(params.json.schema))
+      : null;
     for (const id of history) {
-      // One draw per sampled token when sampling is random (sampleToken's contract).
-      if (params.temperature > 0) this.random();
+      this.constraint?.accept(id);
       this.stopper.push(this.text.push(id));
       this.counts.add(id);
       this.generated++;
@@ -63,7 +67,10 @@ export class TokenChooser {
 
   choose(raw: Float32Array): Choice {
     const logits = processesLogits(this.params) ? processLogits(raw, this.params, this.counts) : raw;
-    const id = sampleToken(logits, this.params, this.random);
+    // Each step draws from a generator of its own (seed, step): a replay needs no draws, and
+    // constrained decoding may draw several times for one token.
+    const random = seededRandom(stepSeed(this.params.seed, this.generated));
+    const id = this.constraint ? this.constraint.choose(logits, this.params, random) : sampleToken(logits, this.params, random);
     if (this.model.isEndOfGeneration(id)) return { tokenId: null, text: this.tail(), finish: "stop", logprobs: null };
     this.generated++;
     this.counts.add(id);
@@ -90,4 +97,9 @@ export class TokenChooser {
     const rest = this.stopper.push(this.text.flush());
     return rest.emit + (rest.stopped ? "" : this.stopper.flush());
   }
+}
+
+/** The seed of step k: the request's seed mixed with the step (a 32-bit multiplicative hash). */
+function stepSeed(seed: number, k: number): number {
+  return (Math.imul((seed ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0, 0x85ebca6b) ^ (k >>> 0)) >>> 0;
 }

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { TaskType } from "../../../shared/consent/contract.ts";
+import { parseSchema, SchemaError } from "../../../shared/json/schema-subset.ts";
 import type { ChatMessage, SamplingParams } from "../../../shared/protocol/messages.ts";
 import { ApiError } from "../errors.ts";
 import { parseBody, SamplingFields, samplingOf } from "./sampling-request.ts";
@@ -26,6 +27,25 @@ const ChatRequestSchema = z
     max_completion_tokens: z.number().int().positive().nullish(),
     logprobs: z.boolean().nullish(),
     top_logprobs: z.number().int().min(0).max(20).nullish(),
+    response_format: z
+      .discriminatedUnion("type", [
+        z.object({ type: z.literal("text") }).strict(),
+        z.object({ type: z.literal("json_object") }).strict(),
+        z
+          .object({
+            type: z.literal("json_schema"),
+            json_schema: z
+              .object({
+                name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+                description: z.string().optional(),
+                schema: z.record(z.string(), z.unknown()).optional(),
+                strict: z.boolean().nullish(),
+              })
+              .strict(),
+          })
+          .strict(),
+      ])
+      .nullish(),
   })
   .strict();
 
@@ -58,14 +78,38 @@ export function parseChatRequest(bodyText: string): ChatJob {
   const body = parseBody(bodyText, ChatRequestSchema);
   if (body.top_logprobs != null && body.logprobs !== true)
     throw new ApiError("invalid_request", "top_logprobs needs logprobs: true.", "top_logprobs");
+  const json = jsonOutput(body.response_format);
+  if (json && body.stop != null && body.stop.length > 0)
+    throw new ApiError(
+      "invalid_request",
+      "stop cannot be combined with a JSON response_format (a stop string could cut the JSON).",
+      "stop",
+    );
+  const sampling = samplingOf(body, body.logprobs === true ? (body.top_logprobs ?? 0) : undefined);
+  if (json) sampling.params.json = json;
   return {
     model: body.model,
     messages: body.messages.map((m) => ({
       role: m.role,
       content: m.content == null ? "" : typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join(""),
     })),
-    ...samplingOf(body, body.logprobs === true ? (body.top_logprobs ?? 0) : undefined),
+    ...sampling,
     task: "chat",
     contributionScore: 0,
   };
+}
+
+/** The constraint a JSON response_format asks for (schema null: any object), checked to be within the supported subset. */
+function jsonOutput(format: z.infer<typeof ChatRequestSchema>["response_format"]): { schema: unknown } | undefined {
+  if (!format || format.type === "text") return undefined;
+  if (format.type === "json_object") return { schema: null };
+  const schema = format.json_schema.schema ?? {};
+  try {
+    parseSchema(schema);
+  } catch (err) {
+    if (!(err instanceof SchemaError)) throw err;
+    const path = `response_format.json_schema.${err.path}`;
+    throw new ApiError("invalid_request", `Unsupported JSON schema at ${path}: ${err.message}.`, path);
+  }
+  return { schema };
 }

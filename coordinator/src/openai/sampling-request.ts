@@ -41,7 +41,6 @@ export const NOT_YET: Record<string, string> = {
   functions: "Function calling is not supported by this server.",
   function_call: "Function calling is not supported by this server.",
   parallel_tool_calls: "Tool calling is not supported by this server.",
-  response_format: "Only plain text output is supported (omit response_format).",
   store: "Stored completions are not supported; omit store or send false.",
   metadata: "Stored completions (metadata) are not supported.",
   modalities: "Only text output is supported.",
