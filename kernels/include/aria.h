@@ -43,7 +43,8 @@ typedef enum aria_status {
     ARIA_E_MISSING_TENSOR = -8,  /* a tensor the architecture needs is absent */
     ARIA_E_UNSUPPORTED = -9,     /* unknown architecture or tensor type */
     ARIA_E_NOMEM = -10,          /* allocation failed */
-    ARIA_E_RANGE = -11           /* position / context / token id out of range */
+    ARIA_E_RANGE = -11,          /* position / context / token id out of range */
+    ARIA_E_NOT_LOADED = -12      /* the part of the model this needs was not loaded (range load) */
 } aria_status;
 
 /* Slots filled by aria_model_info. */
@@ -89,7 +90,7 @@ ARIA_API int aria_model_load(const char *path, aria_model **out, char *err, size
    first. */
 ARIA_API void aria_model_free(aria_model *model);
 
-/* Output-head representation chosen at load time (aria_model_load_ex). */
+/* Output-head representation chosen at load time (aria_model_load_ex, aria_model_load_range). */
 typedef enum aria_head_type {
     ARIA_HEAD_AS_IS = 0, /* use the file's tensor as it is (aria_model_load) */
     ARIA_HEAD_Q8_0 = 1   /* F32/F16/BF16 head: requantize to Q8_0 on the heap (~0.53 bytes per
@@ -104,9 +105,23 @@ typedef enum aria_head_type {
 ARIA_API int aria_model_load_ex(const char *path, int32_t head_type, aria_model **out, char *err,
                                 size_t err_len);
 
+/* Loads only what layers [layer_begin, layer_end) need (layer_end -1: through the last layer):
+   those layers' weights, the token embedding only when layer_begin is 0, the final norm and the
+   output head (requantized per head_type) only when the range ends at the last layer. The
+   file's bytes for them are copied into memory and the file is unmapped, so memory is about the
+   range's share of the weights. Shards outside the range, aria_embed without the embedding and
+   aria_logits without the head fail with ARIA_E_NOT_LOADED. ARIA_E_INVALID_ARG for an empty or
+   out-of-bounds range; ARIA_E_NOMEM when the range's bytes cannot be allocated.
+   Example (the second half of a 30-layer model, as a last pipeline stage):
+     aria_model_load_range("model.gguf", ARIA_HEAD_Q8_0, 15, 30, &m, err, sizeof err); */
+ARIA_API int aria_model_load_range(const char *path, int32_t head_type, int32_t layer_begin,
+                                   int32_t layer_end, aria_model **out, char *err, size_t err_len);
+
 /* Hyperparameters as int32 slots (ARIA_INFO_*); fills min(n, ARIA_INFO_COUNT) slots. */
 ARIA_API int aria_model_info(const aria_model *model, int32_t *out, int32_t n);
-/* Bytes mapped from the file and bytes allocated on the heap for this model. */
+/* Bytes mapped from the file (0 once the model's tensors are copied into memory and the file is
+   unmapped — the usual case; the file's size when memory for the copy could not be had) and
+   bytes allocated on the heap for this model (the copied weights included). */
 ARIA_API int aria_model_memory(const aria_model *model, uint64_t *mapped, uint64_t *allocated);
 
 /* A session is one sequence's state for layers [layer_begin, layer_end): its KV cache

@@ -69,6 +69,7 @@ static void task_logits(void *p, int32_t ith, int32_t nth) {
 int aria_logits_mt(const aria_model *m, aria_pool *pool, const float *hidden, int32_t n,
                    float *out) {
     if (!m || n < 0 || (n > 0 && (!hidden || !out))) return ARIA_E_INVALID_ARG;
+    if (!m->has_head) return ARIA_E_NOT_LOADED;
     if (n == 0) return ARIA_OK;
     const int64_t E = m->hp.n_embd;
     if ((size_t)n > SIZE_MAX / 8 / sizeof(float) / (size_t)E) return ARIA_E_NOMEM;

@@ -56,7 +56,7 @@ static bool read_into_huge_pages(int fd, uint64_t size, aria_map *out) {
 #endif
 }
 
-int aria_map_open(const char *path, aria_map *out, char *err, size_t err_len) {
+static int map_open(const char *path, bool copy, aria_map *out, char *err, size_t err_len) {
     out->data = NULL;
     out->size = 0;
     out->alloc_len = 0;
@@ -81,7 +81,7 @@ int aria_map_open(const char *path, aria_map *out, char *err, size_t err_len) {
         return aria_fail(err, err_len, ARIA_E_IO, "'%s' is too large to map", path);
     }
     uint64_t size = (uint64_t)st.st_size;
-    if (size > 0 && read_into_huge_pages(fd, size, out)) {
+    if (size > 0 && copy && read_into_huge_pages(fd, size, out)) {
         close(fd);
         return ARIA_OK;
     }
@@ -98,6 +98,14 @@ int aria_map_open(const char *path, aria_map *out, char *err, size_t err_len) {
     close(fd); /* the mapping keeps the file referenced */
     out->size = size;
     return ARIA_OK;
+}
+
+int aria_map_open(const char *path, aria_map *out, char *err, size_t err_len) {
+    return map_open(path, true, out, err, err_len);
+}
+
+int aria_map_open_lazy(const char *path, aria_map *out, char *err, size_t err_len) {
+    return map_open(path, false, out, err, err_len);
 }
 
 void aria_map_close(aria_map *map) {

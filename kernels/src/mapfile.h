@@ -14,6 +14,9 @@ typedef struct {
 /* Loads path read-only: into huge-page-advised anonymous memory, or, if that fails, as a
    MAP_PRIVATE file mapping. ARIA_E_IO with a message on failure. */
 int aria_map_open(const char *path, aria_map *out, char *err, size_t err_len);
+/* Maps path read-only as a MAP_PRIVATE file mapping, without copying: only the pages read become
+   resident (a range load reads the header and its own tensors). ARIA_E_IO on failure. */
+int aria_map_open_lazy(const char *path, aria_map *out, char *err, size_t err_len);
 /* malloc for a large buffer that is streamed (weights): 2 MiB aligned and advised for
    transparent huge pages (see mapfile.c); release it with free(). NULL when out of memory. */
 void *aria_malloc_huge(size_t bytes);

@@ -390,18 +390,31 @@ static int bind_tensors(loader *L) {
     else m->output = m->token_embd; /* tied head */
     if (st) return st;
 
+    /* Norms are kept (as f32) for the loaded layers only; the others are still read once, into
+       a scratch row, so every layer of the file is checked whatever the range. */
     const size_t per_layer = 3 * (size_t)hp->n_embd + (size_t)hp->n_ff;
-    const size_t n_norm = (size_t)hp->n_embd + (size_t)hp->n_layer * per_layer;
+    const int32_t held = m->layer_end - m->layer_begin;
+    const size_t n_norm = (size_t)hp->n_embd + (size_t)held * per_layer;
     m->norms = malloc(n_norm * sizeof(float));
     m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
-    if (!m->norms || !m->layers)
+    float *scratch = malloc(per_layer * sizeof(float));
+    if (!m->norms || !m->layers || !scratch) {
+        free(scratch);
         return aria_fail(L->err, L->err_len, ARIA_E_NOMEM, "out of memory for %d layers",
                          hp->n_layer);
+    }
     m->heap_bytes += n_norm * sizeof(float) + (size_t)hp->n_layer * sizeof *m->layers;
     m->output_norm = m->norms;
-    if ((st = bind_norm(L, "output_norm.weight", hp->n_embd, m->output_norm))) return st;
-    for (int il = 0; il < hp->n_layer; il++)
-        if ((st = bind_layer(L, il, m->norms + hp->n_embd + (size_t)il * per_layer))) return st;
+    if ((st = bind_norm(L, "output_norm.weight", hp->n_embd, m->output_norm))) {
+        free(scratch);
+        return st;
+    }
+    for (int il = 0; il < hp->n_layer && !st; il++) {
+        const bool loaded = il >= m->layer_begin && il < m->layer_end;
+        st = bind_layer(L, il, loaded ? m->norms + hp->n_embd + (size_t)(il - m->layer_begin) * per_layer : scratch);
+    }
+    free(scratch);
+    if (st) return st;
 
     /* A tensor no role claimed means a model variant we would silently run wrong. */
     for (uint64_t i = 0; i < L->g->n_tensors; i++) {
@@ -478,8 +491,69 @@ int aria_model_load(const char *path, aria_model **out, char *err, size_t err_le
     return aria_model_load_ex(path, ARIA_HEAD_AS_IS, out, err, err_len);
 }
 
-int aria_model_load_ex(const char *path, int32_t head_type, aria_model **out, char *err,
-                       size_t err_len) {
+/* The layer a tensor belongs to ("blk.<il>.…"), or -1. */
+static int64_t layer_of(const gguf_str *name) {
+    if (name->len < 5 || memcmp(name->ptr, "blk.", 4) != 0) return -1;
+    int64_t il = 0;
+    size_t i = 4;
+    for (; i < name->len && name->ptr[i] >= '0' && name->ptr[i] <= '9' && il < ARIA_MAX_LAYER; i++)
+        il = il * 10 + (name->ptr[i] - '0');
+    return i > 4 && i < name->len && name->ptr[i] == '.' ? il : -1;
+}
+
+static bool named(const gguf_str *name, const char *s) {
+    return name->len == strlen(s) && memcmp(name->ptr, s, name->len) == 0;
+}
+
+/* Whether the loaded range needs a tensor's bytes: its layers', the embedding on the first stage
+   (and for a tied head on the last), the head on the last. Norms are copied whatever the range. */
+static bool tensor_needed(const aria_model *m, const gguf_tensor *t, bool tied) {
+    const int64_t il = layer_of(&t->name);
+    if (il >= 0) return il >= m->layer_begin && il < m->layer_end;
+    if (named(&t->name, "token_embd.weight")) return m->has_embd || (tied && m->has_head);
+    if (named(&t->name, "output.weight")) return m->has_head;
+    return true;
+}
+
+/* Copy the tensors the range needs into one huge-page buffer and point them there, so the file
+   mapping can go: memory then holds only the range's weights. false when the buffer cannot be
+   had (the tensors stay in the mapping). */
+static bool copy_needed_tensors(aria_model *m, gguf_file *g) {
+    const bool tied = gguf_find_tensor(g, "output.weight") == NULL;
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < g->n_tensors; i++)
+        if (tensor_needed(m, &g->tensors[i], tied)) total += (g->tensors[i].nbytes + 63) / 64 * 64;
+    if (total == 0 || total > SIZE_MAX) return total == 0;
+    uint8_t *buf = aria_malloc_huge((size_t)total);
+    if (!buf) return false;
+    uint64_t at = 0;
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        gguf_tensor *t = &g->tensors[i];
+        if (!tensor_needed(m, t, tied)) continue;
+        memcpy(buf + at, t->data, (size_t)t->nbytes);
+        t->data = buf + at;
+        at += (t->nbytes + 63) / 64 * 64;
+    }
+    m->weights = buf;
+    m->heap_bytes += total;
+    return true;
+}
+
+/* After binding: forget what the range does not hold (its pointers would dangle once unmapped). */
+static void drop_unloaded(aria_model *m) {
+    for (int32_t il = 0; il < m->hp.n_layer; il++)
+        if (il < m->layer_begin || il >= m->layer_end) memset(&m->layers[il], 0, sizeof m->layers[il]);
+    const bool tied = m->output.data == m->token_embd.data;
+    if (!m->has_head) memset(&m->output, 0, sizeof m->output);
+    if (!m->has_embd) memset(&m->token_embd, 0, sizeof m->token_embd);
+    (void)tied;
+}
+
+/* The one loading road: the whole model, or layers [layer_begin, layer_end) (layer_end -1: to the
+   last layer) with the embedding only when layer_begin is 0 and the final norm and head only when
+   the range ends at the last layer. */
+static int load(const char *path, int32_t head_type, int32_t layer_begin, int32_t layer_end, aria_model **out,
+                char *err, size_t err_len) {
     if (out) *out = NULL;
     if (!path || !out)
         return aria_fail(err, err_len, ARIA_E_INVALID_ARG, "path and out must not be NULL");
@@ -494,20 +568,41 @@ int aria_model_load_ex(const char *path, int32_t head_type, aria_model **out, ch
     gguf_file g;
     memset(&g, 0, sizeof g);
     loader L = {m, &g, "", NULL, err, err_len};
-    int st = aria_map_open(path, &m->map, err, err_len);
+    int st = aria_map_open_lazy(path, &m->map, err, err_len);
     if (!st) st = gguf_parse(&g, m->map.data, m->map.size, err, err_len);
     if (!st) st = load_hparams(&L);
+    if (!st) {
+        const int32_t n = m->hp.n_layer;
+        if (layer_end == -1) layer_end = n;
+        if (layer_begin < 0 || layer_begin >= layer_end || layer_end > n)
+            st = aria_fail(err, err_len, ARIA_E_INVALID_ARG, "layer range [%d, %d) is not a non-empty part of [0, %d)",
+                           layer_begin, layer_end, n);
+        m->layer_begin = layer_begin;
+        m->layer_end = layer_end;
+        m->has_embd = layer_begin == 0;
+        m->has_head = layer_end == n;
+    }
+    bool copied = false;
+    if (!st) {
+        copied = copy_needed_tensors(m, &g);
+        /* Without a buffer a whole-model load reads from the mapping; a part must not hold more. */
+        if (!copied && !(m->has_embd && m->has_head))
+            st = aria_fail(err, err_len, ARIA_E_NOMEM, "out of memory for layers %d-%d", layer_begin, layer_end - 1);
+    }
     if (!st) {
         L.used = calloc((size_t)g.n_tensors + 1, sizeof *L.used);
         if (!L.used) st = aria_fail(err, err_len, ARIA_E_NOMEM, "out of memory");
     }
     if (!st) st = bind_tensors(&L);
-    if (!st && head_type == ARIA_HEAD_Q8_0) st = requantize_head(m, err, err_len);
+    if (!st && head_type == ARIA_HEAD_Q8_0 && m->has_head) st = requantize_head(m, err, err_len);
     if (!st) st = init_rope(m, err, err_len);
+    if (!st) drop_unloaded(m);
     if (!st && !aria_model_bind_kernels(m, 1)) /* 1 = ARIA_TIER_BEST (cpu.h) */
         st = aria_fail(err, err_len, ARIA_E_UNSUPPORTED, "no kernels for a tensor type");
     free(L.used);
-    gguf_release(&g); /* everything needed later points into the map */
+    gguf_release(&g);
+    /* Every pointer still needed is into the copies (or the heap): the file can go. */
+    if (!st && copied) aria_map_close(&m->map);
     if (st) {
         aria_model_free(m);
         return st;
@@ -517,9 +612,20 @@ int aria_model_load_ex(const char *path, int32_t head_type, aria_model **out, ch
     return ARIA_OK;
 }
 
+int aria_model_load_ex(const char *path, int32_t head_type, aria_model **out, char *err,
+                       size_t err_len) {
+    return load(path, head_type, 0, -1, out, err, err_len);
+}
+
+int aria_model_load_range(const char *path, int32_t head_type, int32_t layer_begin, int32_t layer_end,
+                          aria_model **out, char *err, size_t err_len) {
+    return load(path, head_type, layer_begin, layer_end, out, err, err_len);
+}
+
 void aria_model_free(aria_model *model) {
     if (!model) return;
     aria_map_close(&model->map);
+    free(model->weights);
     free(model->norms);
     free(model->layers);
     free(model->rope_inv_freq);

@@ -52,6 +52,13 @@ struct aria_model {
     float *rope_inv_freq;   /* [rope_dims/2]: base^(-2i/rope_dims) */
     float *norms;           /* one allocation behind every norm pointer above */
     uint8_t *head_q8;       /* [n_vocab][n_embd / 32] block_q8_0: ARIA_HEAD_Q8_0 copy, or NULL */
+    /* The layers loaded ([0, n_layer) unless range-loaded), and whether the embedding (first
+       stage) and the final norm and head (last stage) are. Matrices not loaded have data NULL. */
+    int32_t layer_begin, layer_end;
+    bool has_embd, has_head;
+    /* The loaded tensors' bytes, copied out of the file (then the file is unmapped), or NULL
+       when they are read from the file mapping (map) instead. */
+    uint8_t *weights;
     uint64_t heap_bytes;
     /* Kernel tier (cpu.h) the matrices' kernel pointers were bound for, and its f32
        primitives; set by aria_model_bind_kernels (tier.c) at the end of loading. */

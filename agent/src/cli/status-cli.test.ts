@@ -35,6 +35,7 @@ describe("aria-agent status", () => {
       max_sessions: 4,
       served: { sessions: 3, tokens: 120, energy_mj: 1500, cpu_ms: 90, energy_method: "estimate" },
       consent: "100% CPU, 4096 MB",
+      model_bytes: 3 * 2 ** 20,
       started_at: 1,
       updated_at: 2,
     };

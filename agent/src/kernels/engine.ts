@@ -76,14 +76,19 @@ export class Kernels {
   }
 
   /**
-   * mmap and validate a GGUF model; a bad file throws KernelError with the library's message.
+   * Load and validate a GGUF model; a bad file throws KernelError with the library's message.
    * `head: "q8_0"` requantizes a float output head to Q8_0 at load (about half the bytes read
-   * per token; see docs/kernels-abi.md for the measured quality cost).
+   * per token; see docs/kernels-abi.md for the measured quality cost). `layers: [begin, end)`
+   * loads only what those layers need (docs/kernels-abi.md, "Range loads"): the embedding only
+   * when begin is 0, the head only when end is the last layer.
    */
-  loadModel(path: string, options: { head?: "as-is" | "q8_0" } = {}): NativeModel {
+  loadModel(path: string, options: { head?: "as-is" | "q8_0"; layers?: readonly [number, number] } = {}): NativeModel {
     const out = new BigUint64Array(1);
     const err = new Uint8Array(ERR_LEN);
-    const status = this.lib.aria_model_load_ex(cString(path), options.head === "q8_0" ? HEAD_Q8_0 : HEAD_AS_IS, out, err, ERR_LEN);
+    const head = options.head === "q8_0" ? HEAD_Q8_0 : HEAD_AS_IS;
+    const status = options.layers
+      ? this.lib.aria_model_load_range(cString(path), head, options.layers[0], options.layers[1], out, err, ERR_LEN)
+      : this.lib.aria_model_load_ex(cString(path), head, out, err, ERR_LEN);
     if (status !== 0) throw new KernelError(status, this.statusName(status), readCString(err) || this.statusName(status));
     return new NativeModel(this, pointerOf(out));
   }

@@ -5,6 +5,7 @@
 import { freemem } from "node:os";
 import { type ConsentContract, summarize, threadsAllowed } from "../../../shared/consent/contract.ts";
 import { type SignedConsent, signConsent } from "../../../shared/consent/signed-consent.ts";
+import { metaInteger, metaString } from "../../../shared/gguf/metadata.ts";
 import { CLIError } from "../cli/cli-error.ts";
 import { consentPath, loadConsent, watchConsent } from "../consent/consent-file.ts";
 import { heldBytes, type ResourceLimits, resourceLimits } from "../consent/resources.ts";
@@ -13,6 +14,7 @@ import { KernelError, Kernels } from "../kernels/engine.ts";
 import { kernelLibraryExists, kernelLibraryPath } from "../kernels/library-path.ts";
 import { Witness } from "../ledger/witness.ts";
 import { defaultCacheDir } from "../model/builtin.ts";
+import { readGgufHeaderFile } from "../model/gguf-file.ts";
 import { resolveModel } from "../model/resolve-model.ts";
 import { CoordinatorLink } from "../net/coordinator-link.ts";
 import { agentSocketUrl } from "../net/coordinator-url.ts";
@@ -64,13 +66,12 @@ export interface AgentOptions {
  * is missing (else the least replicated part), as much as fits in the memory this machine has
  * free. If the coordinator cannot be asked, serve what fits from layer 0.
  */
-async function autoLayers(coordinator: string, model: LoadedModel, maxLayers: number, log: (line: string) => void) {
-  const nLayers = model.native.info.nLayer;
+async function autoLayers(coordinator: string, modelId: string, nLayers: number, maxLayers: number, log: (line: string) => void) {
   let replicas: number[] = new Array(nLayers).fill(0);
   try {
     const url = new URL(coordinator.replace(/^ws/, "http"));
     url.pathname = `${url.pathname.replace(/\/+$/, "").replace(/\/v1$/, "")}/v1/agents/coverage`;
-    url.searchParams.set("model", model.id);
+    url.searchParams.set("model", modelId);
     const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
     const body = (await res.json()) as { nLayers: number | null; replicas: number[] };
     if (res.ok && body.nLayers === nLayers) replicas = body.replicas;
@@ -78,6 +79,14 @@ async function autoLayers(coordinator: string, model: LoadedModel, maxLayers: nu
     log(`could not ask the coordinator which layers are missing (${(err as Error).message}); choosing alone`);
   }
   return pickLayers(replicas, maxLayers);
+}
+
+/** The model's layer count from its GGUF metadata (`<architecture>.block_count`). */
+function layerCountOf(metadata: Parameters<typeof metaInteger>[0]): number {
+  const arch = metaString(metadata, "general.architecture");
+  const n = arch === undefined ? undefined : metaInteger(metadata, `${arch}.block_count`);
+  if (n === undefined || !Number.isInteger(n) || n < 1) throw new Error("the file does not say how many layers the model has");
+  return n;
 }
 
 /** How long a draining agent waits for its sessions to finish before leaving anyway. */
@@ -141,15 +150,13 @@ export class Agent {
     });
     const fileBytes = Bun.file(resolved.path).size;
     const cores = navigator.hardwareConcurrency || 1;
-    let model: LoadedModel;
+    // The layers are chosen from the file's header; then only they are loaded (docs/kernels-abi.md, "Range loads").
+    let nLayer: number;
     try {
-      const threads = threadsAllowed(contract, cores, opts.threads);
-      model = await LoadedModel.load(Kernels.open(libPath), resolved.id, resolved.path, { threads, head: opts.head });
+      nLayer = layerCountOf((await readGgufHeaderFile(resolved.path)).file.metadata);
     } catch (err) {
-      if (err instanceof KernelError) throw new CLIError(`cannot load ${resolved.path}: ${err.statusName}: ${err.message}`, "bad_model");
-      throw new CLIError(`cannot load ${resolved.path}: ${(err as Error).message}`, "bad_model");
+      throw new CLIError(`cannot read ${resolved.path}: ${(err as Error).message}`, "bad_model");
     }
-    const nLayer = model.native.info.nLayer;
     const sizes = { fileBytes, nLayers: nLayer };
     const limits = resourceLimits(
       contract,
@@ -157,23 +164,25 @@ export class Agent {
       { threads: opts.threads, maxSessions: opts.maxSessions },
       sizes,
     );
-    let held: { layerBegin: number; layerEnd: number };
+    if (limits.maxLayers === 0)
+      throw new CLIError(`consent: max_ram_mb ${contract.max_ram_mb} (or the free memory) holds no layer of this model`, "consent_ram");
+    const held =
+      opts.layers === "auto"
+        ? await autoLayers(opts.coordinator, resolved.id, nLayer, limits.maxLayers, (line) => opts.log(line))
+        : layerRange(opts.layers, nLayer);
+    if (heldBytes(sizes, held) > contract.max_ram_mb * 2 ** 20)
+      throw new CLIError(
+        `--layers ${held.layerBegin}-${held.layerEnd - 1} needs about ${Math.ceil(heldBytes(sizes, held) / 2 ** 20)} MB, more than the consent's max_ram_mb ${contract.max_ram_mb}`,
+        "consent_ram",
+        2,
+      );
+    let model: LoadedModel;
     try {
-      if (limits.maxLayers === 0)
-        throw new CLIError(`consent: max_ram_mb ${contract.max_ram_mb} (or the free memory) holds no layer of this model`, "consent_ram");
-      held =
-        opts.layers === "auto"
-          ? await autoLayers(opts.coordinator, model, limits.maxLayers, (line) => opts.log(line))
-          : layerRange(opts.layers, nLayer);
-      if (heldBytes(sizes, held) > contract.max_ram_mb * 2 ** 20)
-        throw new CLIError(
-          `--layers ${held.layerBegin}-${held.layerEnd - 1} needs about ${Math.ceil(heldBytes(sizes, held) / 2 ** 20)} MB, more than the consent's max_ram_mb ${contract.max_ram_mb}`,
-          "consent_ram",
-          2,
-        );
+      const threads = threadsAllowed(contract, cores, opts.threads);
+      model = await LoadedModel.load(Kernels.open(libPath), resolved.id, resolved.path, { threads, head: opts.head, layers: held });
     } catch (err) {
-      model.close();
-      throw err;
+      if (err instanceof KernelError) throw new CLIError(`cannot load ${resolved.path}: ${err.statusName}: ${err.message}`, "bad_model");
+      throw new CLIError(`cannot load ${resolved.path}: ${(err as Error).message}`, "bad_model");
     }
     const identity = await loadOrCreateIdentity(configDir);
     let witness: Witness;
@@ -262,6 +271,7 @@ export class Agent {
           energy_method: this.server.energyMethod,
         },
         consent: summarize(this.consent.contract),
+        model_bytes: this.model.native.memory().allocated,
         started_at: this.startedAt,
         updated_at: Date.now(),
       });

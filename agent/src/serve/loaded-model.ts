@@ -26,6 +26,8 @@ export interface LoadOptions {
   threads: number;
   /** "q8_0" requantizes a float output head at load (the default: ~half the bytes per token). */
   head: "q8_0" | "file";
+  /** Load only these layers' weights ([begin, end); the ends only where the range touches them). */
+  layers?: { layerBegin: number; layerEnd: number };
 }
 
 export class LoadedModel {
@@ -42,7 +44,10 @@ export class LoadedModel {
   static async load(kernels: Kernels, id: string, path: string, options: LoadOptions): Promise<LoadedModel> {
     const { file } = await readGgufHeaderFile(path);
     const tokenizer = BpeTokenizer.fromGguf(file.metadata);
-    const native = kernels.loadModel(path, { head: options.head === "q8_0" ? "q8_0" : "as-is" });
+    const native = kernels.loadModel(path, {
+      head: options.head === "q8_0" ? "q8_0" : "as-is",
+      ...(options.layers ? { layers: [options.layers.layerBegin, options.layers.layerEnd] as const } : {}),
+    });
     if (tokenizer.vocabSize !== native.info.nVocab) {
       native.close();
       throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the embedding has ${native.info.nVocab} rows`);

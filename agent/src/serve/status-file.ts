@@ -20,6 +20,8 @@ export interface AgentStatus {
   /** Since the agent started: sessions closed, positions computed, energy attested. */
   served: { sessions: number; tokens: number; energy_mj: number; cpu_ms: number; energy_method: string };
   consent: string;
+  /** Native memory held for the model: its weights (only the layers held) and copies. */
+  model_bytes: number;
   started_at: number;
   updated_at: number;
 }

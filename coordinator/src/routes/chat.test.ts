@@ -41,7 +41,11 @@ describe("POST /v1/chat/completions input errors", () => {
   test("400 for what the server cannot honour rather than ignoring it", async () => {
     for (const [field, value, says] of [
       ["tools", [{ type: "function" }], "Tool calling"],
-      ["response_format", { type: "json_object" }, "plain text"],
+      [
+        "response_format",
+        { type: "json_schema", json_schema: { name: "t", schema: { type: "string", pattern: "a+" } } },
+        "Unsupported JSON schema",
+      ],
       ["metadata", { a: "b" }, "Stored completions"],
       ["logit_bias", { "5": 1000 }, "logit_bias"],
       ["made_up_field", 1, "Unsupported parameter: 'made_up_field'"],

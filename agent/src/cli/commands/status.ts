@@ -71,6 +71,7 @@ export async function run(args: string[]): Promise<void> {
     `tokens       ${status.served.tokens} computed since start`,
     `energy       ${(status.served.energy_mj / 1000).toFixed(3)} J (${status.served.energy_method}), ${status.served.cpu_ms.toFixed(0)} ms CPU`,
     `consent      ${status.consent}`,
+    `memory       ${(status.model_bytes / 2 ** 20).toFixed(1)} MB of model weights held`,
     "unavailable" in standing
       ? `standing     unknown: ${standing.unavailable}`
       : `standing     reputation ${standing.reputation.toFixed(2)}, ${standing.credits} credits, ${standing.verified_steps} verified steps${standing.excluded ? " — EXCLUDED" : ""}`,

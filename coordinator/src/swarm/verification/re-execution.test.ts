@@ -9,7 +9,7 @@ import { describe, expect, test } from "vitest";
 import { toHex } from "../../../../shared/crypto/hex.ts";
 import { signReceipt } from "../../../../shared/ledger/receipt.ts";
 import { decodeFrame, encodeFrame, FLAG_FINAL } from "../../../../shared/protocol/frame.ts";
-import type { OpenMessage } from "../../../../shared/protocol/messages.ts";
+import { type OpenMessage, PING_FRAME } from "../../../../shared/protocol/messages.ts";
 import { ScriptedAgent } from "../../../test/scripted-agent.ts";
 
 const auth = { authorization: "Bearer test-key-1", "content-type": "application/json" };
@@ -35,6 +35,11 @@ async function servingAgent(
 ): Promise<Served> {
   const agent = await ScriptedAgent.connect();
   const login = await agent.login(model, { layers, maxSessions: 8, secretKey });
+  // Heartbeats, as a real agent sends them: checks may take longer than the heartbeat timeout.
+  const beat = setInterval(() => {
+    if (agent.closed) clearInterval(beat);
+    else agent.ws.send(PING_FRAME);
+  }, 1_000);
   if (login.reply && !("binary" in login.reply) && login.reply.type !== "welcome") throw new Error(JSON.stringify(login.reply));
   const sessions = new Map<number, { open: OpenMessage; chosen: number; pending: string[]; steps: number }>();
   const lying = (steps: number) => (typeof lie === "number" ? steps >= lie : lie);
