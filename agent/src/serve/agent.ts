@@ -179,7 +179,12 @@ export class Agent {
     let model: LoadedModel;
     try {
       const threads = threadsAllowed(contract, cores, opts.threads);
-      model = await LoadedModel.load(Kernels.open(libPath), resolved.id, resolved.path, { threads, head: opts.head, layers: held });
+      model = await LoadedModel.load(Kernels.open(libPath), resolved.id, resolved.path, {
+        threads,
+        head: opts.head,
+        layers: held,
+        hashCacheDir: cacheDir,
+      });
     } catch (err) {
       if (err instanceof KernelError) throw new CLIError(`cannot load ${resolved.path}: ${err.statusName}: ${err.message}`, "bad_model");
       throw new CLIError(`cannot load ${resolved.path}: ${(err as Error).message}`, "bad_model");

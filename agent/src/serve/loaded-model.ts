@@ -6,26 +6,17 @@
 import type { ChatMessage } from "../../../shared/protocol/messages.ts";
 import { BpeTokenizer, chatTemplateOf, TokenTextStream } from "../../../shared/tokenizer/index.ts";
 import type { Kernels, NativeModel, NativePool } from "../kernels/engine.ts";
+import { cachedSha256, sha256File } from "../model/file-hash.ts";
 import { readGgufHeaderFile } from "../model/gguf-file.ts";
 import { chatPromptTokens } from "./chat-prompt.ts";
-
-/** SHA-256 (hex) of a file, streamed. */
-export async function sha256File(path: string): Promise<string> {
-  const hasher = new Bun.CryptoHasher("sha256");
-  const reader = Bun.file(path).stream().getReader();
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    hasher.update(value);
-  }
-  return hasher.digest("hex");
-}
 
 export interface LoadOptions {
   /** Worker threads for the kernels (the consent contract caps this). */
   threads: number;
   /** "q8_0" requantizes a float output head at load (the default: ~half the bytes per token). */
   head: "q8_0" | "file";
+  /** Where the file's SHA-256 is remembered between starts (else it is computed every time). */
+  hashCacheDir?: string;
   /** Load only these layers' weights ([begin, end); the ends only where the range touches them). */
   layers?: { layerBegin: number; layerEnd: number };
 }
@@ -53,7 +44,8 @@ export class LoadedModel {
       throw new Error(`the tokenizer has ${tokenizer.vocabSize} tokens but the embedding has ${native.info.nVocab} rows`);
     }
     const pool = kernels.createPool(options.threads);
-    return new LoadedModel(id, path, await sha256File(path), native, pool, tokenizer, chatTemplateOf(file.metadata));
+    const sha256 = options.hashCacheDir ? (await cachedSha256(path, options.hashCacheDir)).sha256 : await sha256File(path);
+    return new LoadedModel(id, path, sha256, native, pool, tokenizer, chatTemplateOf(file.metadata));
   }
 
   /** Longest sequence (prompt + output) a request may use. */
