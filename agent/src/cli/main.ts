@@ -20,6 +20,7 @@ commands:
   ledger verify --coordinator <url> [--vkey VKEY]   verify a coordinator's provenance log
         [--request ID | --entry N | --all] [--config-dir DIR]
   status [--json] [--config-dir DIR]   what this machine's agent is doing, and its standing
+  models pull <alias|owner/repo:file|url> | list | rm <name> | verify <name>   the models kept here
 
 every command takes --help
 
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<void
   ledger: () => import("./commands/ledger.ts"),
   consent: () => import("./commands/consent.ts"),
   status: () => import("./commands/status.ts"),
+  models: () => import("./commands/models.ts"),
 };
 
 async function main(argv: string[]): Promise<void> {

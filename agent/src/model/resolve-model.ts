@@ -1,10 +1,12 @@
 /** Turns a model spec from the command line or config into an id and a GGUF path. */
+import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
 import { metaString } from "../../../shared/gguf/metadata.ts";
 import { BUILTIN_MODEL_ID, ensureBuiltinModel } from "./builtin.ts";
 import { ModelError } from "./errors.ts";
 import { readGgufHeaderFile } from "./gguf-file.ts";
+import { storedModel } from "./model-store.ts";
 
 /** A model ready to load. */
 export interface ResolvedModel {
@@ -22,15 +24,21 @@ export interface ResolvedModel {
  */
 export async function resolveModel(spec: string, cacheDir: string): Promise<ResolvedModel> {
   if (spec === BUILTIN_MODEL_ID) return { id: BUILTIN_MODEL_ID, path: await ensureBuiltinModel(cacheDir) };
-  const path = resolve(spec);
+  // A path that exists wins; else a model pulled under that name (aria-agent models pull).
+  const stored = existsSync(resolve(spec)) ? null : storedModel(cacheDir, spec);
+  const path = stored ?? resolve(spec);
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new ModelError("MODEL_NOT_FOUND", `model file not found: ${path} (give a path to a .gguf file, or "${BUILTIN_MODEL_ID}")`, {
-        cause: e,
-      });
+      throw new ModelError(
+        "MODEL_NOT_FOUND",
+        `model file not found: ${path} (give a path to a .gguf file, a pulled model's name, or "${BUILTIN_MODEL_ID}")`,
+        {
+          cause: e,
+        },
+      );
     }
     throw new ModelError("IO", `cannot access ${path}: ${(e as Error).message}`, { cause: e });
   }
