@@ -10,7 +10,7 @@ import { ensureBuiltinModel } from "../model/builtin.ts";
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const BUNX = join(ROOT, "node_modules", ".bin", "bunx");
 let server: ReturnType<typeof Bun.serve>;
-let file: Uint8Array;
+let file: Uint8Array<ArrayBuffer>;
 
 async function run(env: Record<string, string>, ...args: string[]) {
   const proc = Bun.spawn([BUNX, "aria-agent", ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
