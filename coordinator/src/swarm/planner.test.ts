@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { missingLayers, type Offer, planChain } from "./planner.ts";
+import { EXPLORE_RATE, exploring, missingLayers, type Offer, planChain } from "./planner.ts";
 
 const offer = (nodeId: string, layerBegin: number, layerEnd: number, stageMs = 10, active = 0, maxSessions = 4): Offer => ({
   nodeId,
@@ -44,5 +44,25 @@ describe("planChain", () => {
     expect(planChain(offers, 6)).toBeNull();
     expect(missingLayers(offers, 6)).toEqual([[2, 4]]);
     expect(missingLayers([], 3)).toEqual([[0, 3]]);
+  });
+});
+
+describe("exploration", () => {
+  test("most plans see the measured stage times; EXPLORE_RATE of them random ones, so a slow agent still gets work", () => {
+    const offers = [
+      { nodeId: "fast", layerBegin: 0, layerEnd: 4, stageMs: 5, active: 0, maxSessions: 4 },
+      { nodeId: "slow", layerBegin: 0, layerEnd: 4, stageMs: 50, active: 0, maxSessions: 4 },
+    ];
+    expect(exploring(offers, () => 0.5)).toEqual(offers);
+    let chosenSlow = 0;
+    let seed = 1;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let i = 0; i < 2000; i++) if (planChain(exploring(offers, random), 4)![0]!.nodeId === "slow") chosenSlow++;
+    // Chosen only when exploring, and then about half the time.
+    expect(chosenSlow).toBeGreaterThan(2000 * EXPLORE_RATE * 0.3);
+    expect(chosenSlow).toBeLessThan(2000 * EXPLORE_RATE);
   });
 });

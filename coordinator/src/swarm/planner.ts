@@ -62,6 +62,19 @@ export function planChain(offers: readonly Offer[], nLayers: number, ignoreCapac
   return chain.reverse();
 }
 
+/**
+ * Share of plans that explore: their offers' measured stage times are replaced by random ones,
+ * so slower agents still get some work. Without it an agent measured slow once (say, while busy
+ * verifying) would never be measured again, never be chosen, and never have its work checked.
+ */
+export const EXPLORE_RATE = 0.1;
+
+/** The offers as this plan should see them: as they are, or (EXPLORE_RATE of plans) with random stage times. */
+export function exploring<T extends Offer>(offers: readonly T[], random: () => number = Math.random): T[] {
+  if (random() >= EXPLORE_RATE) return [...offers];
+  return offers.map((o) => ({ ...o, stageMs: 1 + random() }));
+}
+
 /** Layers no offer covers, as [begin, end) ranges (for the 503 message). */
 export function missingLayers(offers: readonly Offer[], nLayers: number): [number, number][] {
   const covered = new Uint8Array(nLayers);

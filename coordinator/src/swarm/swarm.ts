@@ -37,7 +37,7 @@ import { attachmentOf, closeQuietly, type SocketAttachment, sendQuietly } from "
 import { agentsReport } from "./agents-report.ts";
 import type { OpenResult } from "./job-events.ts";
 import { PipelineRun, RequestError, type RunHost } from "./pipeline-run.ts";
-import { missingLayers, planByFile, planChain } from "./planner.ts";
+import { exploring, missingLayers, planByFile, planChain } from "./planner.ts";
 import { NodeStats } from "./verification/node-stats.ts";
 import { type Candidate, Verification, type VerificationHost } from "./verification/verification.ts";
 
@@ -350,7 +350,7 @@ export class Swarm extends DurableObject<Env> {
     return {
       plan: (run, excluded) => {
         const offers = this.offersForRun(run, excluded);
-        const plan = planChain(offers, run.nLayers);
+        const plan = planChain(exploring(offers), run.nLayers);
         if (!plan) return null;
         const byNode = new Map(offers.map((o) => [o.nodeId, o]));
         return plan.map((p) => {

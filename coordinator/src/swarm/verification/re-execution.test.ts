@@ -224,15 +224,15 @@ describe("re-execution checks", () => {
   test("a node honest on its first step and wrong after it is caught when the session's later steps are checked", async () => {
     const honest = [await servingAgent("pouw-late-liar", [0, 4]), await servingAgent("pouw-late-liar", [0, 4])];
     const liar = await servingAgent("pouw-late-liar", [0, 4], 1);
-    for (let i = 0; i < 30 && !liar.agent.closed; i++) expect((await complete("pouw-late-liar", 4)).status).toBe(200);
-    await until("the late liar's socket closed", async () => liar.agent.closed);
+    for (let i = 0; i < 60 && !liar.agent.closed; i++) expect((await complete("pouw-late-liar", 4)).status).toBe(200);
+    await until("the late liar's socket closed", async () => liar.agent.closed, 30_000);
     const rows = await agentRows();
     expect(rows.get(liar.nodeId)!.excluded).toBe(true);
     for (const h of honest) {
       expect(rows.get(h.nodeId)).toMatchObject({ excluded: false, failed_checks: 0 });
       h.agent.ws.close();
     }
-  }, 30_000);
+  }, 90_000);
 
   test("two nodes that disagree with no third to arbitrate: a dispute, nobody excluded, both checked every session", async () => {
     const a = await servingAgent("pouw-dispute", [0, 4]);
