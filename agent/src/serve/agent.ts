@@ -227,7 +227,8 @@ export class Agent {
             layerEnd: this.held.layerEnd,
             nCtx: this.model.contextLimit,
             maxTokenBytes: this.model.maxTokenBytes,
-            heldBytes: heldBytes({ fileBytes: Bun.file(this.model.path).size, nLayers: this.model.native.info.nLayer }, this.held),
+            // What the range load really holds (the library's own count), not an estimate.
+            heldBytes: this.model.native.memory().allocated,
           },
         ],
       },
