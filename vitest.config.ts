@@ -56,6 +56,8 @@ export default defineConfig({
         test: {
           name: "coordinator-verification",
           include: [REEXECUTION_TESTS],
+          // Checks run in the background of requests; on a loaded 2-core machine they take seconds.
+          testTimeout: 60_000,
           setupFiles: ["./coordinator/test/apply-migrations.ts"],
         },
       },

@@ -142,7 +142,7 @@ async function agentRows(): Promise<Map<string, AgentRow>> {
   return new Map(body.data.map((r) => [r.node_id, r]));
 }
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await probe();
