@@ -506,11 +506,16 @@ static bool named(const gguf_str *name, const char *s) {
 }
 
 /* Whether the loaded range needs a tensor's bytes: its layers', the embedding on the first stage
-   (and for a tied head on the last), the head on the last. Norms are copied whatever the range. */
-static bool tensor_needed(const aria_model *m, const gguf_tensor *t, bool tied) {
+   (and for a tied head kept as it is on the last: a head requantized to Q8_0 is read from the
+   file once and needs no copy), the head on the last. Norms are copied whatever the range. */
+static bool tensor_needed(const aria_model *m, const gguf_tensor *t, bool tied, int32_t head_type) {
     const int64_t il = layer_of(&t->name);
     if (il >= 0) return il >= m->layer_begin && il < m->layer_end;
-    if (named(&t->name, "token_embd.weight")) return m->has_embd || (tied && m->has_head);
+    if (named(&t->name, "token_embd.weight")) {
+        /* requantize_head's condition: then the head becomes its own Q8_0 copy */
+        const bool requantized = head_type == ARIA_HEAD_Q8_0 && is_float_type(t->type) && t->ne[0] % QK8_0 == 0;
+        return m->has_embd || (tied && m->has_head && !requantized);
+    }
     if (named(&t->name, "output.weight")) return m->has_head;
     return true;
 }
@@ -518,18 +523,18 @@ static bool tensor_needed(const aria_model *m, const gguf_tensor *t, bool tied) 
 /* Copy the tensors the range needs into one huge-page buffer and point them there, so the file
    mapping can go: memory then holds only the range's weights. false when the buffer cannot be
    had (the tensors stay in the mapping). */
-static bool copy_needed_tensors(aria_model *m, gguf_file *g) {
+static bool copy_needed_tensors(aria_model *m, gguf_file *g, int32_t head_type) {
     const bool tied = gguf_find_tensor(g, "output.weight") == NULL;
     uint64_t total = 0;
     for (uint64_t i = 0; i < g->n_tensors; i++)
-        if (tensor_needed(m, &g->tensors[i], tied)) total += (g->tensors[i].nbytes + 63) / 64 * 64;
+        if (tensor_needed(m, &g->tensors[i], tied, head_type)) total += (g->tensors[i].nbytes + 63) / 64 * 64;
     if (total == 0 || total > SIZE_MAX) return total == 0;
     uint8_t *buf = aria_malloc_huge((size_t)total);
     if (!buf) return false;
     uint64_t at = 0;
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         gguf_tensor *t = &g->tensors[i];
-        if (!tensor_needed(m, t, tied)) continue;
+        if (!tensor_needed(m, t, tied, head_type)) continue;
         memcpy(buf + at, t->data, (size_t)t->nbytes);
         t->data = buf + at;
         at += (t->nbytes + 63) / 64 * 64;
@@ -584,7 +589,7 @@ static int load(const char *path, int32_t head_type, int32_t layer_begin, int32_
     }
     bool copied = false;
     if (!st) {
-        copied = copy_needed_tensors(m, &g);
+        copied = copy_needed_tensors(m, &g, head_type);
         /* Without a buffer a whole-model load reads from the mapping; a part must not hold more. */
         if (!copied && !(m->has_embd && m->has_head))
             st = aria_fail(err, err_len, ARIA_E_NOMEM, "out of memory for layers %d-%d", layer_begin, layer_end - 1);

@@ -14,6 +14,12 @@ function run(...args: string[]) {
 }
 
 describe("aria-agent CLI", () => {
+  test("--version prints the package version", () => {
+    const r = run("--version");
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
   test("help prints usage and exits 0", () => {
     const r = run("help");
     expect(r.code).toBe(0);

@@ -22,7 +22,7 @@ commands:
   status [--json] [--config-dir DIR]   what this machine's agent is doing, and its standing
   models pull <alias|owner/repo:file|url> | list | rm <name> | verify <name>   the models kept here
 
-every command takes --help
+every command takes --help; aria-agent --version prints the version
 
 the built-in model id is aria-tiny-random (random weights: it produces random text)`;
 
@@ -36,6 +36,10 @@ const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<void
 };
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === "--version" || argv[0] === "version") {
+    console.log((await import("../version.ts")).AGENT_VERSION);
+    return;
+  }
   const { positionals } = parseArgs({ args: argv.slice(0, 1), allowPositionals: true, strict: false });
   const name = positionals[0];
   if (!name || name === "help" || name === "--help" || name === "-h") {
