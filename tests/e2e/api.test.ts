@@ -21,7 +21,7 @@ import { readGguf } from "../../shared/gguf/reader.ts";
 import { JsonPrefix } from "../../shared/json/json-prefix.ts";
 import { ANY_OBJECT, matches, parseSchema } from "../../shared/json/schema-subset.ts";
 import { BpeTokenizer, chatTemplateOf } from "../../shared/tokenizer/index.ts";
-import { singleMachineChat } from "../support/single-machine.ts";
+import { singleMachineChat, singleMachineCompletion } from "../support/single-machine.ts";
 
 const MODEL = "aria-tiny-random";
 let dir: string;
@@ -105,7 +105,7 @@ afterAll(async () => {
 describe("endpoints", () => {
   test("completions: a prompt string, an array of prompts, and streaming — each exactly what one machine writes", async () => {
     const prompt = "Once upon a time";
-    const expected = await singleMachineCompletion(prompt, 12);
+    const expected = singleMachineCompletion(modelPath, prompt, 12);
     const one = await client.completions.create({ model: MODEL, prompt, max_tokens: 12, temperature: 0 });
     expect(one.object).toBe("text_completion");
     expect(one.choices[0]?.text).toBe(expected);
@@ -113,7 +113,7 @@ describe("endpoints", () => {
     const two = await client.completions.create({ model: MODEL, prompt: [prompt, "The network"], max_tokens: 12, temperature: 0 });
     expect(two.choices.map((c) => c.index)).toEqual([0, 1]);
     expect(two.choices[0]?.text).toBe(expected);
-    expect(two.choices[1]?.text).toBe(await singleMachineCompletion("The network", 12));
+    expect(two.choices[1]?.text).toBe(singleMachineCompletion(modelPath, "The network", 12));
     const stream = await client.completions.create({
       model: MODEL,
       prompt,
@@ -510,14 +510,3 @@ describe("keys, limits and usage", () => {
     expect(ok.choices).toHaveLength(1);
   });
 });
-
-/** What `aria-agent generate` writes for a raw prompt at temperature 0 (one machine, all layers). */
-async function singleMachineCompletion(prompt: string, maxTokens: number): Promise<string> {
-  const r = spawnSync(
-    join(ROOT, "node_modules", ".bin", "bunx"),
-    ["aria-agent", "generate", "--model", modelPath, "--prompt", prompt, "--max-tokens", String(maxTokens), "--temperature", "0"],
-    { cwd: ROOT, encoding: "utf8" },
-  );
-  if (r.status !== 0) throw new Error(`aria-agent generate failed: ${r.stderr}`);
-  return r.stdout.replace(/\n$/, "");
-}

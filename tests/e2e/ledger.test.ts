@@ -19,6 +19,7 @@ import { fromHex } from "../../shared/crypto/hex.ts";
 import { openCheckpoint } from "../../shared/ledger/checkpoint.ts";
 import { verifyCosignature } from "../../shared/ledger/cosignature.ts";
 import { goVerify } from "../interop/go-verify.ts";
+import { localD1 } from "../support/local-d1.ts";
 
 const MODEL = "aria-tiny-random";
 const ledgerKey = makeLedgerKey("aria.e2e/ledger");
@@ -57,15 +58,7 @@ const restartCoordinator = async () => {
 };
 
 /** Run SQL on the coordinator's local D1. */
-function d1(sql: string): Record<string, unknown>[] {
-  const result = spawnSync(
-    join(ROOT, "node_modules", ".bin", "wrangler"),
-    ["d1", "execute", "aria", "--local", "--persist-to", join(dir, "wrangler"), "--json", "--command", sql],
-    { cwd: ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" } },
-  );
-  if (result.status !== 0) throw new Error(`wrangler d1 execute failed: ${result.stderr}`);
-  return JSON.parse(result.stdout)[0].results;
-}
+const d1 = (sql: string) => localD1(join(dir, "wrangler"), sql);
 
 /** `aria-agent ledger verify` as a user runs it. */
 function verifyCli(...extra: string[]) {

@@ -17,6 +17,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { makeLedgerKey } from "../../scripts/ledger-key.mjs";
 import { freePort, ROOT, startAgent, startCoordinator, stopGroup, waitFor, waitForModel } from "../../scripts/local-network.mjs";
+import { localD1 } from "../support/local-d1.ts";
 
 const MODEL = "aria-tiny-random";
 const SCREENSHOTS = join(ROOT, "docs", "images");
@@ -37,15 +38,7 @@ function chromiumPath(): string {
   return found;
 }
 
-function d1(sql: string): Record<string, unknown>[] {
-  const result = spawnSync(
-    join(ROOT, "node_modules", ".bin", "wrangler"),
-    ["d1", "execute", "aria", "--local", "--persist-to", join(dir, "wrangler"), "--json", "--command", sql],
-    { cwd: ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" } },
-  );
-  if (result.status !== 0) throw new Error(`wrangler d1 execute failed: ${result.stderr}`);
-  return JSON.parse(result.stdout)[0].results;
-}
+const d1 = (sql: string) => localD1(join(dir, "wrangler"), sql);
 
 async function newPage(width = 1280, height = 900): Promise<Page> {
   const page = await browser.newPage({ viewport: { width, height } });

@@ -18,6 +18,11 @@ export async function singleMachineChat(modelPath: string, userText: string, max
     eosToken: tokenizer.tokenText(tokenizer.eosId!),
     addGenerationPrompt: true,
   });
+  return singleMachineCompletion(modelPath, prompt, maxTokens);
+}
+
+/** What `aria-agent generate` writes for raw prompt text at temperature 0 (one machine, all layers). */
+export function singleMachineCompletion(modelPath: string, prompt: string, maxTokens: number): string {
   const r = spawnSync(
     join(ROOT, "node_modules", ".bin", "bunx"),
     ["aria-agent", "generate", "--model", modelPath, "--prompt", prompt, "--max-tokens", String(maxTokens), "--temperature", "0"],

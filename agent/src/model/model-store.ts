@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { BUILTIN_MODEL_ID } from "./builtin.ts";
-import { cachedSha256 } from "./file-hash.ts";
+import { sha256File } from "./file-hash.ts";
 
 /** Published files under a short name (`--model <alias>` once pulled). */
 export const ALIASES: Record<string, string> = {
@@ -93,8 +93,6 @@ export function removeStored(cacheDir: string, name: string): void {
 export async function verifyStored(cacheDir: string, name: string): Promise<{ ok: boolean; sha256: string; expected: string | null }> {
   const model = listStored(cacheDir).find((m) => m.name === name);
   if (!model) throw new ModelStoreError(`no stored model named '${name}' (see: aria-agent models list)`);
-  const { sha256File } = await import("./file-hash.ts");
   const sha256 = await sha256File(model.path);
-  await cachedSha256(model.path, cacheDir); // refresh the start-up cache too
   return { ok: model.sha256 === null || model.sha256 === sha256, sha256, expected: model.sha256 };
 }

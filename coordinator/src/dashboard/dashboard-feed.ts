@@ -6,7 +6,7 @@
  */
 import { summarize } from "../../../shared/consent/contract.ts";
 import { energyReport } from "../energy/energy-report.ts";
-import type { ReadyAttachment } from "../swarm/agent-socket.ts";
+import { announcedModels, type ReadyAttachment } from "../swarm/agent-socket.ts";
 import { reputationOf } from "../swarm/verification/check-rate.ts";
 import type { NodeStats } from "../swarm/verification/node-stats.ts";
 import { type LedgerSummary, ledgerSummary } from "./ledger-summary.ts";
@@ -94,7 +94,7 @@ export class DashboardFeed {
         return {
           node_id: a.nodeId,
           version: a.agentVersion,
-          models: a.models.map((m) => ({ id: m.id, sha256: m.sha256, layers: [m.layerBegin, m.layerEnd] as [number, number] })),
+          models: announcedModels(a),
           consent: summarize(a.consent),
           sessions,
           reputation: Math.round(reputationOf(st) * 1e4) / 1e4,

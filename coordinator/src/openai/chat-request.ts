@@ -69,7 +69,7 @@ export interface ChatJob {
    * none yet, so every request counts as 0 (docs/consent.md).
    */
   contributionScore: number;
-  /** The request id to use (set by the Worker for a request's second and later choices). */
+  /** The request id (its log entry's key): set by the Worker for every choice it opens. */
   requestId?: string;
 }
 

@@ -18,7 +18,7 @@ export interface OpenedChoices {
 /** Open every choice; on any refusal, close the opened ones and throw that refusal. */
 export async function openChoices(env: Env, jobs: readonly ChatJob[], prefix: "chatcmpl" | "cmpl"): Promise<OpenedChoices> {
   const id = `${prefix}-${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
-  const perChoice: ChatJob[] = [];
+  const perChoice: (ChatJob & { requestId: string })[] = [];
   for (const job of jobs) {
     for (let k = 0; k < job.n; k++) {
       const index = perChoice.length;

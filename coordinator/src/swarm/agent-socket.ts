@@ -45,3 +45,8 @@ export function sendQuietly(ws: WebSocket, frame: string | ArrayBuffer | Uint8Ar
     return false;
   }
 }
+
+/** The models an agent announced, as the status, dashboard and admin listings show them. */
+export function announcedModels(a: ReadyAttachment) {
+  return a.models.map((m) => ({ id: m.id, sha256: m.sha256, layers: [m.layerBegin, m.layerEnd] as [number, number], n_layers: m.nLayers }));
+}

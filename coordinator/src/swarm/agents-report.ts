@@ -8,7 +8,7 @@ import type { SignedConsent } from "../../../shared/consent/signed-consent.ts";
 import { type Db, DbError } from "../db/records.ts";
 import { consents, nodes } from "../db/schema.ts";
 import { energyReport } from "../energy/energy-report.ts";
-import type { ReadyAttachment } from "./agent-socket.ts";
+import { announcedModels, type ReadyAttachment } from "./agent-socket.ts";
 import { checkRateOf, reputationOf } from "./verification/check-rate.ts";
 import type { NodeRecord, NodeStats } from "./verification/node-stats.ts";
 
@@ -41,7 +41,7 @@ export async function agentsReport(d1: D1Database, db: Db, stats: NodeStats, liv
         connected: a !== undefined,
         version: a?.agentVersion ?? versionOf.get(id)?.agentVersion ?? null,
         last_seen_at: versionOf.get(id)?.lastSeenAt ?? null,
-        models: (a?.models ?? []).map((m) => ({ id: m.id, sha256: m.sha256, layers: [m.layerBegin, m.layerEnd], n_layers: m.nLayers })),
+        models: a ? announcedModels(a) : [],
         consent: contract ? summarize(contract) : null,
         reputation: round(reputationOf(s)),
         check_rate: round(checkRateOf(s)),

@@ -33,7 +33,7 @@ import { Sequencer } from "../ledger/sequencer.ts";
 import { Witnessing } from "../ledger/witnessing.ts";
 import type { ChatJob } from "../openai/chat-request.ts";
 import { AgentRegistry, type ConsentEvent, HEARTBEAT_MS, type ServedModel } from "./agent-registry.ts";
-import { attachmentOf, closeQuietly, type SocketAttachment, sendQuietly } from "./agent-socket.ts";
+import { announcedModels, attachmentOf, closeQuietly, type SocketAttachment, sendQuietly } from "./agent-socket.ts";
 import { agentsReport } from "./agents-report.ts";
 import type { OpenResult } from "./job-events.ts";
 import { PipelineRun, RequestError, type RunHost } from "./pipeline-run.ts";
@@ -265,7 +265,7 @@ export class Swarm extends DurableObject<Env> {
       agents: [...this.registry.readySockets()].map(({ attachment: a }) => ({
         node_id: a.nodeId,
         version: a.agentVersion,
-        models: a.models.map((m) => ({ id: m.id, sha256: m.sha256, layers: [m.layerBegin, m.layerEnd] })),
+        models: announcedModels(a),
         sessions: this.registry.activeOf(a.nodeId),
         max_sessions: Math.min(a.maxSessions, a.consent.max_concurrent_tasks),
         draining: a.draining,
@@ -293,7 +293,7 @@ export class Swarm extends DurableObject<Env> {
    * Plan, tokenize the prompt, then start the chain; refuse (404/503/400) before anything is
    * streamed. The events stream carries the tokens as the last stage chooses them.
    */
-  async openCompletion(job: ChatJob): Promise<OpenResult> {
+  async openCompletion(job: ChatJob & { requestId: string }): Promise<OpenResult> {
     const refusals = new Set<ConsentRefusal>();
     const offers = this.registry.offersFor(
       job.model,
@@ -330,8 +330,7 @@ export class Swarm extends DurableObject<Env> {
     const nCtx = Math.min(...file.offers.map((o) => o.nCtx));
     const tooLong = promptCannotFit(job, nCtx, Math.max(0, ...file.offers.map((o) => o.maxTokenBytes ?? 0)));
     if (tooLong) return { ok: false, code: "context_length_exceeded", message: tooLong };
-    const requestId =
-      job.requestId ?? `${job.prompt !== undefined ? "cmpl" : "chatcmpl"}-${toHex(crypto.getRandomValues(new Uint8Array(12)))}`;
+    const { requestId } = job;
     const run = new PipelineRun(this.host, requestId, job, { sha256: file.sha256, nLayers: file.offers[0]!.nLayers }, nCtx);
     this.runs.set(requestId, run);
     await this.ensureAlarm();
