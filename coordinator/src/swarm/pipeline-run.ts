@@ -201,7 +201,7 @@ export class PipelineRun {
     if (m.index !== this.generated.length) {
       return this.failover(last.nodeId, `the last stage sent token ${m.index}, expected ${this.generated.length}`);
     }
-    last.watch?.sampledOutput(m.tokenId, m.outputHash);
+    last.watch?.sampledOutput(m.index, m.tokenId, m.outputHash);
     if (m.tokenId !== null) {
       this.generated.push(m.tokenId);
       this.host.tokenGenerated();

@@ -13,11 +13,13 @@ export type StageInput = { kind: "feed"; pos0: number; tokens: number[] } | { ki
 
 /**
  * One step's output: a frame as its header (every field but the session id) and the SHA-256 of its
- * rows, or the last stage's choice and its output hash.
+ * rows, or the last stage's choice and its output hash. `at` names the step within its session —
+ * a frame's first position, a sampled token's index in the request — so a replay's outputs are
+ * matched to the watched ones by what they are, not by the order they arrived in.
  */
 export type StepOutput =
-  | { kind: "frame"; head: string; digest: Promise<string> }
-  | { kind: "sampled"; tokenId: number | null; outputHash: string };
+  | { kind: "frame"; at: number; head: string; digest: Promise<string> }
+  | { kind: "sampled"; at: number; tokenId: number | null; outputHash: string };
 
 /** A shared allowance of bytes for kept inputs (CHECK_BUFFER_BYTES). */
 export class ByteBudget {
@@ -93,8 +95,9 @@ export class SessionWatch {
     if (this.recording) this.output(frameStep(bytes));
   }
 
-  sampledOutput(tokenId: number | null, outputHash: string): void {
-    if (this.recording) this.output({ kind: "sampled", tokenId, outputHash });
+  /** The last stage's choice of the token at `index` of the request. */
+  sampledOutput(index: number, tokenId: number | null, outputHash: string): void {
+    if (this.recording) this.output({ kind: "sampled", at: index, tokenId, outputHash });
   }
 
   /** The session ended (or recording had to stop): check what was sampled and not checked yet. */
@@ -141,12 +144,14 @@ export class SessionWatch {
 export function frameStep(bytes: ArrayBuffer): StepOutput {
   const u8 = new Uint8Array(bytes);
   const head = hex(u8.subarray(0, 8)) + hex(u8.subarray(12, 32));
+  const at = new DataView(bytes).getInt32(16, true); // pos0 (shared/protocol/frame.ts)
   const digest = crypto.subtle.digest("SHA-256", u8.subarray(32)).then((d) => hex(new Uint8Array(d)));
-  return { kind: "frame", head, digest };
+  return { kind: "frame", at, head, digest };
 }
 
 /** Whether two outputs of the same step are the same. */
 export async function sameOutput(a: StepOutput, b: StepOutput): Promise<boolean> {
+  if (a.at !== b.at) return false;
   if (a.kind === "sampled" || b.kind === "sampled") {
     return a.kind === "sampled" && b.kind === "sampled" && a.tokenId === b.tokenId && a.outputHash === b.outputHash;
   }

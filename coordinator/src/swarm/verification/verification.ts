@@ -106,7 +106,7 @@ export class Verification {
 
   onSampled(nodeId: string, m: SampledMessage): void {
     const r = this.replays.get(m.session);
-    if (r?.nodeId === nodeId) r.onOutput({ kind: "sampled", tokenId: m.tokenId, outputHash: m.outputHash });
+    if (r?.nodeId === nodeId) r.onOutput({ kind: "sampled", at: m.index, tokenId: m.tokenId, outputHash: m.outputHash });
   }
 
   onFailed(nodeId: string, session: number, why: string): void {
