@@ -205,7 +205,7 @@ describe("BpeTokenizer.fromGguf", () => {
 
   test("rejects non-BPE models and missing keys", () => {
     const md = (model: string) => readGguf(writeGguf({ metadata: [["tokenizer.ggml.model", gv.str(model)]], tensors: [] })).metadata;
-    expect(() => BpeTokenizer.fromGguf(md("llama"))).toThrow(/only "gpt2"/);
+    expect(() => BpeTokenizer.fromGguf(md("llama"))).toThrow(/byte-level BPE vocabulary is "gpt2"/);
     expect(() => BpeTokenizer.fromGguf(md("gpt2"))).toThrow(/tokens is missing/);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { gv } from "../gguf/metadata.ts";
-import { chatTemplateOf, DEFAULT_BITNET_CHAT_TEMPLATE, renderChat } from "./chat-template.ts";
+import { chatTemplateOf, DEFAULT_BITNET_CHAT_TEMPLATE, PLAIN_CHAT_TEMPLATE, renderChat } from "./chat-template.ts";
 import { TokenizerError } from "./errors.ts";
 
 const opts = { bosToken: "<|begin_of_text|>", eosToken: "<|end_of_text|>", addGenerationPrompt: true };
@@ -47,5 +47,16 @@ describe("renderChat", () => {
   test("chatTemplateOf falls back to the BitNet template", () => {
     expect(chatTemplateOf(new Map())).toBe(DEFAULT_BITNET_CHAT_TEMPLATE);
     expect(chatTemplateOf(new Map([["tokenizer.chat_template", gv.str("{{x}}")]]))).toBe("{{x}}");
+  });
+
+  test("a vocabulary without <|eot_id|> and no template gets the plain-text turns", () => {
+    const spm = new Map([["tokenizer.ggml.tokens", gv.strings(["<unk>", "<s>", "</s>", "▁a"])]]);
+    expect(chatTemplateOf(spm)).toBe(PLAIN_CHAT_TEMPLATE);
+    const messages = [
+      { role: "system", content: "Be brief. " },
+      { role: "user", content: "Hi" },
+    ];
+    const text = renderChat(PLAIN_CHAT_TEMPLATE, messages, { bosToken: "<s>", eosToken: "</s>", addGenerationPrompt: true });
+    expect(text).toBe("System: Be brief.\nUser: Hi\nAssistant:");
   });
 });

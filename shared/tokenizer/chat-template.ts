@@ -3,7 +3,7 @@
  * @huggingface/jinja (the same semantics as transformers' apply_chat_template).
  */
 import { Template } from "@huggingface/jinja";
-import { type GgufMetadata, metaString } from "../gguf/metadata.ts";
+import { type GgufMetadata, metaString, metaStringArray } from "../gguf/metadata.ts";
 import { TokenizerError } from "./errors.ts";
 
 /** One chat message. */
@@ -65,7 +65,23 @@ export function renderChat(template: string, messages: readonly ChatMessage[], o
   }
 }
 
-/** The file's `tokenizer.chat_template`, or {@link DEFAULT_BITNET_CHAT_TEMPLATE} when it has none. */
+/**
+ * For a file with no template whose vocabulary has no `<|eot_id|>` (LLaMA-2 SentencePiece base
+ * models such as bitnet_b1_58-large): the same turns as plain text, one per line,
+ * `System: …\nUser: …\nAssistant:`. BOS comes from the vocabulary's add_bos_token.
+ */
+export const PLAIN_CHAT_TEMPLATE =
+  "{% for message in messages %}{{ message['role'] | capitalize + ': ' + message['content'] | trim + '\n' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
+
+/**
+ * The file's `tokenizer.chat_template`; without one, {@link DEFAULT_BITNET_CHAT_TEMPLATE} when the
+ * vocabulary has its `<|eot_id|>`, else {@link PLAIN_CHAT_TEMPLATE}.
+ */
 export function chatTemplateOf(md: GgufMetadata): string {
-  return metaString(md, "tokenizer.chat_template") ?? DEFAULT_BITNET_CHAT_TEMPLATE;
+  const stored = metaString(md, "tokenizer.chat_template");
+  if (stored !== undefined) return stored;
+  return metaStringArray(md, "tokenizer.ggml.tokens")?.includes("<|eot_id|>") === false
+    ? PLAIN_CHAT_TEMPLATE
+    : DEFAULT_BITNET_CHAT_TEMPLATE;
 }

@@ -3,7 +3,7 @@
  * (an emoji is often split over two byte-level tokens), so bytes are held back until they form
  * whole characters.
  */
-import type { BpeTokenizer, DecodeOptions } from "./bpe-tokenizer.ts";
+import type { DecodeOptions, Tokenizer } from "./tokenizer.ts";
 
 /**
  * Turns a stream of token ids into text pieces that never split a character.
@@ -13,7 +13,7 @@ export class TokenTextStream {
   private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
   constructor(
-    private readonly tokenizer: BpeTokenizer,
+    private readonly tokenizer: Tokenizer,
     private readonly options: DecodeOptions = {},
   ) {}
 

@@ -175,10 +175,20 @@ describe("Proof of Useful Work with real kernels", () => {
     expect(c.failed_checks).toBeGreaterThanOrEqual(1);
     // Caught serving a step or re-executing an honest agent's (it may never have served one itself).
     expect(c.steps).toBeLessThanOrEqual(100);
-    const caught = await checksNaming(cheat);
-    expect(
-      caught.some((k) => (k.verdict === "node_failed" && k.node === cheat) || (k.verdict === "verifier_failed" && k.verifier === cheat)),
-    ).toBe(true);
+    // The check that excluded it is in the log once the sequencer has published it (≤ a few seconds).
+    const failedCheck = (k: { verdict: string; node: string; verifier: string }) =>
+      (k.verdict === "node_failed" && k.node === cheat) || (k.verdict === "verifier_failed" && k.verifier === cheat);
+    const caught = await waitFor(
+      "the failed check in the published log",
+      async () => {
+        const found = (await checksNaming(cheat)).filter(failedCheck);
+        return found.length > 0 ? found : null;
+      },
+      {
+        timeoutMs: 15_000,
+      },
+    ).catch(() => []);
+    expect(caught.length).toBeGreaterThanOrEqual(1);
     for (const id of [gcc, clang]) expect(rows.get(id)).toMatchObject({ excluded: false, failed_checks: 0 });
     // After the exclusion every request is computed by honest agents: exactly one machine's text.
     const prompt = "Verified work only.";

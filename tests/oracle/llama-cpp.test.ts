@@ -25,6 +25,8 @@ import { kernelLibraryPath } from "../../agent/src/kernels/library-path.ts";
 import { readGguf } from "../../shared/gguf/reader.ts";
 import { BpeTokenizer } from "../../shared/tokenizer/index.ts";
 import { buildOracleModel } from "./oracle-model.ts";
+import { ORACLE_TIMEOUT_MS, type OracleAnswer, runOracle } from "./run-oracle.ts";
+import { TOKENIZER_CASES } from "./tokenizer-cases.ts";
 
 /** Share of teacher-forced positions whose argmax must agree (measured: 99.2 %). */
 const MIN_AGREEMENT = 0.95;
@@ -34,31 +36,6 @@ const MAX_LOGIT_TOL = 1.5;
 /** Logits compared per position: llama.cpp's highest ones. */
 const TOP = 8;
 const POSITIONS_PER_SEQUENCE = 96;
-/** The Node child loads llama.cpp, tokenizes and evaluates everything (≈2 s here). */
-const ORACLE_TIMEOUT_MS = 45_000;
-
-const TOKENIZER_CASES: readonly string[] = [
-  "Hello, world!",
-  "",
-  " ",
-  "The quick brown fox jumps over the lazy dog.",
-  "ünïcödé façade naïve — “curly quotes” ‘single’ … İstanbul straße ǅ",
-  "日本語のテキストと中文字符，한국어 텍스트。",
-  "emoji 🙂🦙👍🏽 family 👨‍👩‍👧‍👦 flag 🇫🇷 keycap 1️⃣",
-  "digits 1234567890 3.14159 2,102,650 007 1e-5 -42",
-  "12345678901234567890123456789012345678901",
-  "a  b   c    d\t\te\n\n\nf \n g   \n\n  ",
-  "line1\nline2\r\nline3\rline4\t\tend\n",
-  "   leading spaces and trailing   ",
-  "don't I'm you're we've they'll he'd it's DON'T I'M WE'VE O'Neil's rock'n'roll",
-  "!!!???...;;;:::((()))[[]]{{}} a+b=c; x->y && z||w <=> ~^",
-  "def f(x):\n    return x**2  # square\n\nprint(f(3))\n",
-  "\u00a0non-breaking\u2003em space\u200bzero width\u3000ideographic",
-  "<|begin_of_text|>User: Hi there<|eot_id|>Assistant: Hello!<|eot_id|>",
-  "<|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|><|end_of_text|>",
-  "almost special <|eot_id <|not_a_token|> <|begin_of_text |> <<|eot_id|>>",
-  "Agents on consumer PCs split 30 layers: 2560 hidden, 6912 FFN, 20/5 heads. Don't forget the 128256-token vocabulary!",
-];
 
 /** Teacher-forced texts (tokenized by ARIA; both engines get the same ids). */
 const SEQUENCE_TEXTS: readonly string[] = [
@@ -67,12 +44,6 @@ const SEQUENCE_TEXTS: readonly string[] = [
   "User: What is the capital of France?<|eot_id|>Assistant: The capital of France is Paris, a city on the Seine with 2,102,650 people. ",
   "def main():\n    for i in range(10):\n        print(i * i)\n\nif __name__ == '__main__':\n    main()\n",
 ];
-
-interface OracleAnswer {
-  vocab: { bos: number | null; eos: number | null; eot: number | null; addBos: boolean };
-  tokenize: number[][];
-  sequences: { argmax: number[]; top: [number, number][][] }[];
-}
 
 let dir: string;
 let tokenizer: BpeTokenizer;
@@ -95,19 +66,7 @@ beforeAll(async () => {
   sequences = SEQUENCE_TEXTS.map((t) =>
     tokenizer.encode(t.repeat(3), { addBos: true, parseSpecial: true }).slice(0, POSITIONS_PER_SEQUENCE),
   );
-  const requestPath = join(dir, "request.json");
-  writeFileSync(requestPath, JSON.stringify({ model: modelPath, threads: 2, top: TOP, tokenize: tokenizeRequests, sequences }));
-  // npm sets npm_node_execpath; under a bare `bun test` fall back to `node` on PATH.
-  const node = process.env.npm_node_execpath ?? "node";
-  const child = Bun.spawn([node, join(import.meta.dir, "llama-oracle.mjs"), requestPath], {
-    cwd: join(import.meta.dir, "..", ".."),
-    stdout: "pipe",
-    stderr: "pipe",
-    timeout: ORACLE_TIMEOUT_MS,
-  });
-  const [stdout, stderr, status] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  if (status !== 0) throw new Error(`llama-oracle.mjs failed (exit ${status}, ${child.signalCode ?? "no signal"}): ${stderr}`);
-  answer = JSON.parse(stdout) as OracleAnswer;
+  answer = await runOracle(dir, { model: modelPath, threads: 2, top: TOP, tokenize: tokenizeRequests, sequences });
   kernels = Kernels.open(kernelLibraryPath(process.env.ARIA_KERNELS_LIB));
   native = kernels.loadModel(modelPath);
 }, ORACLE_TIMEOUT_MS + 10_000);

@@ -19,8 +19,9 @@ import { f32ToF16, roundToF16 } from "../../shared/gguf/f16.ts";
 import { type GgufValue, gv } from "../../shared/gguf/metadata.ts";
 import { packTernaryTq2_0 } from "../../shared/gguf/tq2-0.ts";
 import { type GgufTensorInput, writeGguf } from "../../shared/gguf/writer.ts";
-import { TokenType } from "../../shared/tokenizer/bpe-tokenizer.ts";
+import { tokenTextToBytes } from "../../shared/tokenizer/byte-encoding.ts";
 import { DEFAULT_BITNET_CHAT_TEMPLATE } from "../../shared/tokenizer/chat-template.ts";
+import { TokenType } from "../../shared/tokenizer/tokenizer.ts";
 
 const ARCH = "bitnet";
 const NAME = "aria-oracle";
@@ -100,6 +101,94 @@ export function oracleVocabulary(): { tokens: string[]; types: number[]; merges:
   const tokens = [...vocab, ...BUILTIN_SPECIAL_TOKENS];
   const types = tokens.map((_, i) => (i < vocab.length ? TokenType.NORMAL : TokenType.CONTROL));
   return { tokens, types, merges };
+}
+
+/** A vocabulary with its tokenizer keys: byte-level BPE (the built-in one) or SentencePiece. */
+export interface OracleVocabulary {
+  readonly tokens: readonly string[];
+  readonly types: readonly number[];
+  /** The `tokenizer.ggml.*` keys besides tokens and token_type. */
+  readonly keys: [string, GgufValue][];
+}
+
+function bpeVocabulary(): OracleVocabulary {
+  const { tokens, types, merges } = oracleVocabulary();
+  const idOf = (t: string) => tokens.indexOf(t);
+  return {
+    tokens,
+    types,
+    keys: [
+      ["tokenizer.ggml.model", gv.str("gpt2")],
+      ["tokenizer.ggml.pre", gv.str("llama-bpe")],
+      ["tokenizer.ggml.merges", gv.strings(merges)],
+      ["tokenizer.ggml.bos_token_id", gv.u32(idOf("<|begin_of_text|>"))],
+      ["tokenizer.ggml.eos_token_id", gv.u32(idOf("<|end_of_text|>"))],
+      ["tokenizer.ggml.padding_token_id", gv.u32(idOf("<|end_of_text|>"))],
+      ["tokenizer.ggml.add_bos_token", gv.bool(true)],
+      ["tokenizer.chat_template", gv.str(DEFAULT_BITNET_CHAT_TEMPLATE)],
+    ],
+  };
+}
+
+/**
+ * A LLaMA-2-shaped SentencePiece vocabulary learned from the built-in corpus, laid out like
+ * bitnet_b1_58-large's: `<unk>` `<s>` `</s>`, the 256 `<0xXX>` byte tokens, the pieces (spaces as
+ * "▁", score = −merge rank so frequent merges win), then `<pad>` and `</line>` appended. No
+ * chat template and no add_space_prefix key (llama.cpp's default, true, applies), as in the
+ * published files.
+ */
+export function oracleSpmVocabulary(): OracleVocabulary {
+  const { vocab } = trainBpe(BUILTIN_CORPUS, { targetMerges: BUILTIN_SHAPE.nMerges });
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  const tokens = ["<unk>", "<s>", "</s>"];
+  const types: number[] = [TokenType.UNKNOWN, TokenType.CONTROL, TokenType.CONTROL];
+  const scores = [0, 0, 0];
+  for (let b = 0; b < 256; b++) {
+    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
+    types.push(TokenType.BYTE);
+    scores.push(0);
+  }
+  const seen = new Set(tokens);
+  const add = (piece: string, score: number) => {
+    if (piece.length === 0 || seen.has(piece)) return;
+    seen.add(piece);
+    tokens.push(piece);
+    types.push(TokenType.NORMAL);
+    scores.push(score);
+  };
+  // Single characters first (never the result of a merge, so their scores do not matter).
+  for (const ch of new Set(Array.from(BUILTIN_CORPUS.replaceAll(" ", "\u2581")))) if (ch !== "\n") add(ch, -1e6);
+  vocab.forEach((text, rank) => {
+    const bytes = tokenTextToBytes(text);
+    if (!bytes) return;
+    let piece: string;
+    try {
+      piece = strict.decode(bytes);
+    } catch {
+      return; // part of a UTF-8 sequence: no SentencePiece piece
+    }
+    // LLaMA-2 writes newlines and other control characters as byte tokens (and llama.cpp reads a
+    // token text only up to a NUL).
+    if (/[\u0000-\u001f]/.test(piece)) return;
+    add(piece.replaceAll(" ", "\u2581"), -rank);
+  });
+  tokens.push("<pad>", "</line>");
+  types.push(TokenType.CONTROL, TokenType.USER_DEFINED);
+  scores.push(0, 0);
+  return {
+    tokens,
+    types,
+    keys: [
+      ["tokenizer.ggml.model", gv.str("llama")],
+      ["tokenizer.ggml.scores", gv.array(GgufValueType.FLOAT32, Float32Array.from(scores))],
+      ["tokenizer.ggml.bos_token_id", gv.u32(1)],
+      ["tokenizer.ggml.eos_token_id", gv.u32(2)],
+      ["tokenizer.ggml.unknown_token_id", gv.u32(0)],
+      ["tokenizer.ggml.padding_token_id", gv.u32(tokens.length - 2)],
+      ["tokenizer.ggml.add_bos_token", gv.bool(true)],
+      ["tokenizer.ggml.add_eos_token", gv.bool(false)],
+    ],
+  };
 }
 
 function rngFor(tensorName: string): Prng {
@@ -197,14 +286,13 @@ function tensors(nVocab: number, g: OracleGains): GgufTensorInput[] {
   return out;
 }
 
-function metadata(tokens: readonly string[], types: readonly number[], merges: readonly string[]): [string, GgufValue][] {
+function metadata(v: OracleVocabulary): [string, GgufValue][] {
   const s = ORACLE_SHAPE;
-  const idOf = (t: string) => tokens.indexOf(t);
   // Exactly the key types llama.cpp checks: u32 counts, f32 epsilon/base, u32 token ids, bool.
   return [
     ["general.architecture", gv.str(ARCH)],
     ["general.name", gv.str(NAME)],
-    [`${ARCH}.vocab_size`, gv.u32(tokens.length)],
+    [`${ARCH}.vocab_size`, gv.u32(v.tokens.length)],
     [`${ARCH}.context_length`, gv.u32(s.nCtx)],
     [`${ARCH}.embedding_length`, gv.u32(s.nEmbd)],
     [`${ARCH}.block_count`, gv.u32(s.nLayer)],
@@ -218,16 +306,9 @@ function metadata(tokens: readonly string[], types: readonly number[], merges: r
     [`${ARCH}.rope.scaling.factor`, gv.f32(1)],
     ["general.file_type", gv.u32(37)], // LLAMA_FTYPE_MOSTLY_TQ2_0
     ["general.quantization_version", gv.u32(2)],
-    ["tokenizer.ggml.model", gv.str("gpt2")],
-    ["tokenizer.ggml.pre", gv.str("llama-bpe")],
-    ["tokenizer.ggml.tokens", gv.strings(tokens)],
-    ["tokenizer.ggml.token_type", gv.array(GgufValueType.INT32, Int32Array.from(types))],
-    ["tokenizer.ggml.merges", gv.strings(merges)],
-    ["tokenizer.ggml.bos_token_id", gv.u32(idOf("<|begin_of_text|>"))],
-    ["tokenizer.ggml.eos_token_id", gv.u32(idOf("<|end_of_text|>"))],
-    ["tokenizer.ggml.padding_token_id", gv.u32(idOf("<|end_of_text|>"))],
-    ["tokenizer.ggml.add_bos_token", gv.bool(true)],
-    ["tokenizer.chat_template", gv.str(DEFAULT_BITNET_CHAT_TEMPLATE)],
+    ["tokenizer.ggml.tokens", gv.strings(v.tokens)],
+    ["tokenizer.ggml.token_type", gv.array(GgufValueType.INT32, Int32Array.from(v.types))],
+    ...v.keys,
   ];
 }
 
@@ -235,7 +316,7 @@ function metadata(tokens: readonly string[], types: readonly number[], merges: r
  * The oracle model's GGUF bytes (about 3 MB).
  * @example await Bun.write(path, buildOracleModel())
  */
-export function buildOracleModel(gains: OracleGains = ORACLE_GAINS): Uint8Array {
-  const { tokens, types, merges } = oracleVocabulary();
-  return writeGguf({ metadata: metadata(tokens, types, merges), tensors: tensors(tokens.length, gains) });
+export function buildOracleModel(gains: OracleGains = ORACLE_GAINS, vocabulary: "bpe" | "spm" = "bpe"): Uint8Array {
+  const v = vocabulary === "spm" ? oracleSpmVocabulary() : bpeVocabulary();
+  return writeGguf({ metadata: metadata(v), tensors: tensors(v.tokens.length, gains) });
 }

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { chatPromptTokens } from "../../agent/src/serve/chat-prompt.ts";
 import { readGguf } from "../../shared/gguf/reader.ts";
-import { BpeTokenizer, chatTemplateOf } from "../../shared/tokenizer/index.ts";
+import { chatTemplateOf, tokenizerFromGguf } from "../../shared/tokenizer/index.ts";
 import { ReferenceModel } from "../reference/bitnet-reference.ts";
 
 export interface ExpectedCompletion {
@@ -21,7 +21,7 @@ type Prompt = { chat: { role: "user" | "system"; content: string }[] } | { raw: 
 export async function expectedGreedyCompletion(modelPath: string, prompt: Prompt, maxTokens: number): Promise<ExpectedCompletion> {
   const bytes = new Uint8Array(await readFile(modelPath));
   const file = readGguf(bytes, { fileSize: bytes.length });
-  const tokenizer = BpeTokenizer.fromGguf(file.metadata);
+  const tokenizer = tokenizerFromGguf(file.metadata);
   const ids =
     "chat" in prompt
       ? await chatPromptTokens(tokenizer, chatTemplateOf(file.metadata), prompt.chat)

@@ -7,12 +7,12 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/local-network.mjs";
 import { readGguf } from "../../shared/gguf/reader.ts";
-import { BpeTokenizer, chatTemplateOf, renderChat } from "../../shared/tokenizer/index.ts";
+import { chatTemplateOf, renderChat, tokenizerFromGguf } from "../../shared/tokenizer/index.ts";
 
 export async function singleMachineChat(modelPath: string, userText: string, maxTokens: number): Promise<string> {
   const bytes = new Uint8Array(await readFile(modelPath));
   const file = readGguf(bytes, { fileSize: bytes.length });
-  const tokenizer = BpeTokenizer.fromGguf(file.metadata);
+  const tokenizer = tokenizerFromGguf(file.metadata);
   const prompt = renderChat(chatTemplateOf(file.metadata), [{ role: "user", content: userText }], {
     bosToken: tokenizer.tokenText(tokenizer.bosId!),
     eosToken: tokenizer.tokenText(tokenizer.eosId!),

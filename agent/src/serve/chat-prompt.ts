@@ -1,6 +1,6 @@
 /** Chat messages → prompt token ids, exactly as the agent feeds them to the model. */
 import type { ChatMessage } from "../../../shared/protocol/messages.ts";
-import { type BpeTokenizer, renderChat, TokenizerError } from "../../../shared/tokenizer/index.ts";
+import { renderChat, type Tokenizer, TokenizerError } from "../../../shared/tokenizer/index.ts";
 
 /**
  * Render with the model's chat template (generation prompt appended), tokenize with the
@@ -10,7 +10,7 @@ import { type BpeTokenizer, renderChat, TokenizerError } from "../../../shared/t
  * template did not. `developer` messages are rendered as `system` (templates know only the
  * classic roles). Encoding gives the event loop a turn every few milliseconds.
  */
-export async function chatPromptTokens(tokenizer: BpeTokenizer, template: string, messages: readonly ChatMessage[]): Promise<number[]> {
+export async function chatPromptTokens(tokenizer: Tokenizer, template: string, messages: readonly ChatMessage[]): Promise<number[]> {
   const text = renderChat(
     template,
     messages.map((m) => ({ role: m.role === "developer" ? "system" : m.role, content: m.content })),

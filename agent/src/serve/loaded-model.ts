@@ -4,7 +4,7 @@
  * the network).
  */
 import type { ChatMessage } from "../../../shared/protocol/messages.ts";
-import { BpeTokenizer, chatTemplateOf, TokenTextStream } from "../../../shared/tokenizer/index.ts";
+import { chatTemplateOf, type Tokenizer, TokenTextStream, tokenizerFromGguf } from "../../../shared/tokenizer/index.ts";
 import type { Kernels, NativeModel, NativePool } from "../kernels/engine.ts";
 import { cachedSha256, sha256File } from "../model/file-hash.ts";
 import { readGgufHeaderFile } from "../model/gguf-file.ts";
@@ -28,13 +28,13 @@ export class LoadedModel {
     readonly sha256: string,
     readonly native: NativeModel,
     readonly pool: NativePool,
-    readonly tokenizer: BpeTokenizer,
+    readonly tokenizer: Tokenizer,
     private readonly chatTemplate: string,
   ) {}
 
   static async load(kernels: Kernels, id: string, path: string, options: LoadOptions): Promise<LoadedModel> {
     const { file } = await readGgufHeaderFile(path);
-    const tokenizer = BpeTokenizer.fromGguf(file.metadata);
+    const tokenizer = tokenizerFromGguf(file.metadata);
     const native = kernels.loadModel(path, {
       head: options.head === "q8_0" ? "q8_0" : "as-is",
       ...(options.layers ? { layers: [options.layers.layerBegin, options.layers.layerEnd] as const } : {}),

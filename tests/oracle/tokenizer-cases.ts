@@ -1,0 +1,23 @@
+/** Texts every tokenizer is checked on against llama.cpp, with and without special-token parsing. */
+export const TOKENIZER_CASES: readonly string[] = [
+  "Hello, world!",
+  "",
+  " ",
+  "The quick brown fox jumps over the lazy dog.",
+  "ünïcödé façade naïve — “curly quotes” ‘single’ … İstanbul straße ǅ",
+  "日本語のテキストと中文字符，한국어 텍스트。",
+  "emoji 🙂🦙👍🏽 family 👨‍👩‍👧‍👦 flag 🇫🇷 keycap 1️⃣",
+  "digits 1234567890 3.14159 2,102,650 007 1e-5 -42",
+  "12345678901234567890123456789012345678901",
+  "a  b   c    d\t\te\n\n\nf \n g   \n\n  ",
+  "line1\nline2\r\nline3\rline4\t\tend\n",
+  "   leading spaces and trailing   ",
+  "don't I'm you're we've they'll he'd it's DON'T I'M WE'VE O'Neil's rock'n'roll",
+  "!!!???...;;;:::((()))[[]]{{}} a+b=c; x->y && z||w <=> ~^",
+  "def f(x):\n    return x**2  # square\n\nprint(f(3))\n",
+  "\u00a0non-breaking\u2003em space\u200bzero width\u3000ideographic",
+  "<|begin_of_text|>User: Hi there<|eot_id|>Assistant: Hello!<|eot_id|>",
+  "<|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|><|end_of_text|>",
+  "almost special <|eot_id <|not_a_token|> <|begin_of_text |> <<|eot_id|>>",
+  "Agents on consumer PCs split 30 layers: 2560 hidden, 6912 FFN, 20/5 heads. Don't forget the 128256-token vocabulary!",
+];
