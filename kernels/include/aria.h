@@ -66,7 +66,9 @@ typedef enum aria_info {
 typedef enum aria_arch {
     ARIA_ARCH_BITNET_B158 = 1, /* "bitnet-b1.58" (bitnet.cpp fork; official 2B-4T GGUF) */
     ARIA_ARCH_BITNET_25 = 2,   /* "bitnet-25" (earlier 2B-4T revision) */
-    ARIA_ARCH_BITNET = 3       /* "bitnet" (upstream llama.cpp; 1bitLLM models) */
+    ARIA_ARCH_BITNET = 3,      /* "bitnet" (upstream llama.cpp; 1bitLLM models) */
+    ARIA_ARCH_LLAMA = 4        /* "llama" with ternary BitLinear weights and no sub-norms
+                                  (Llama3-8B-1.58, Falcon3-*-1.58bit as bitnet.cpp writes them) */
 } aria_arch;
 
 /* FFN activation: m = act(gate) * up. */

@@ -59,7 +59,9 @@ static void task_norm_quant(void *p, int32_t ith, int32_t nth) {
     while (aria_counter_take(&c->counter, c->nr, 1, &r0, &r1)) {
         for (int64_t r = r0; r < r1; r++) {
             float *d = c->dst + r * n;
-            aria_rmsnorm_v(v, n, c->src + r * n, c->norm_w, c->m->hp.eps, d);
+            /* No norm weights: a llama file's BitLinear input is quantized as it is. */
+            if (c->norm_w) aria_rmsnorm_v(v, n, c->src + r * n, c->norm_w, c->m->hp.eps, d);
+            else if (d != c->src + r * n) memcpy(d, c->src + r * n, (size_t)n * sizeof(float));
             sh->xs[r] = aria_quantize_row_i8_v(v, n, d, sh->xq + r * n, sh->xsum + r * ns);
         }
     }
@@ -84,6 +86,8 @@ static void task_qkv(void *p, int32_t ith, int32_t nth) {
     const aria_hparams *hp = &c->m->hp;
     const int64_t E = hp->n_embd, hd = hp->head_dim, KV = (int64_t)hp->n_head_kv * hd;
     const int64_t n_items = hp->n_head + 2 * (int64_t)hp->n_head_kv;
+    void (*const rope)(float *, int32_t, int32_t, int32_t, const float *) =
+        hp->rope_interleaved ? aria_rope_interleaved_cs : aria_rope_neox_cs;
     int64_t i0, i1;
     while (aria_counter_take(&c->counter, n_items, 1, &i0, &i1)) {
         const int64_t item = i0;
@@ -102,15 +106,14 @@ static void task_qkv(void *p, int32_t ith, int32_t nth) {
         scale_rows(sh, c->nr, y, ld, j0, j1, w->scale);
         if (y == sh->q) {
             for (int32_t r = 0; r < c->nr; r++)
-                aria_rope_neox_cs(y + r * ld + j0, 1, (int32_t)hd, hp->rope_dims,
-                                  sh->rope + (int64_t)r * hp->rope_dims);
+                rope(y + r * ld + j0, 1, (int32_t)hd, hp->rope_dims,
+                     sh->rope + (int64_t)r * hp->rope_dims);
             continue;
         }
         for (int32_t r = 0; r < c->nr; r++) {
             float *src = y + r * ld + j0;
             if (y == sh->kb)
-                aria_rope_neox_cs(src, 1, (int32_t)hd, hp->rope_dims,
-                                  sh->rope + (int64_t)r * hp->rope_dims);
+                rope(src, 1, (int32_t)hd, hp->rope_dims, sh->rope + (int64_t)r * hp->rope_dims);
             const aria_seq_slot *s = &sh->seqs[c->seq[r]];
             float *cache = (y == sh->kb ? s->k : s->v) +
                            (c->lc * s->n_ctx + c->pos[r]) * KV + j0;

@@ -144,17 +144,21 @@ static int load_hparams(loader *L) {
         {"bitnet-b1.58", ARIA_ARCH_BITNET_B158, ARIA_ACT_RELU2},
         {"bitnet-25", ARIA_ARCH_BITNET_25, ARIA_ACT_RELU2},
         {"bitnet", ARIA_ARCH_BITNET, ARIA_ACT_SILU},
+        {"llama", ARIA_ARCH_LLAMA, ARIA_ACT_SILU},
     };
     for (size_t i = 0; i < sizeof archs / sizeof *archs; i++) {
         if (!str_eq(a, archs[i].name)) continue;
         L->arch = archs[i].name;
         hp->arch = archs[i].arch;
         hp->act = archs[i].act;
+        /* llama.cpp's converters permute q/k into Meta's interleaved order for llama only. */
+        hp->rope_interleaved = archs[i].arch == ARIA_ARCH_LLAMA;
     }
     if (hp->arch == 0) {
         char pa[ARIA_NAME_BUF];
         return aria_fail(L->err, L->err_len, ARIA_E_UNSUPPORTED,
-                         "architecture '%s' is not supported (bitnet-b1.58, bitnet-25, bitnet)",
+                         "architecture '%s' is not supported (bitnet-b1.58, bitnet-25, bitnet, "
+                         "llama with ternary weights)",
                          aria_printable(pa, a.ptr, a.len));
     }
 
@@ -307,6 +311,16 @@ static int bind_bitlinear(loader *L, int il, const char *base, int64_t n_in, int
                          "TQ1_0, I2_S, Q8_0, F32, F16, BF16)",
                          name, type_str(L, t->type, tb));
     }
+    /* A llama file is a BitNet only when its BitLinear weights are ternary; a float or Q8_0
+       llama is an ordinary model, which this engine would compute wrongly (int8 activations). */
+    if (L->m->hp.arch == ARIA_ARCH_LLAMA && t->type != ARIA_TYPE_I2_S && t->type != ARIA_TYPE_TQ1_0 &&
+        t->type != ARIA_TYPE_TQ2_0) {
+        char tb[32];
+        return aria_fail(L->err, L->err_len, ARIA_E_UNSUPPORTED,
+                         "tensor '%s' has type %s: a llama-architecture file is served only with "
+                         "ternary BitLinear weights (TQ2_0, TQ1_0, I2_S)",
+                         name, type_str(L, t->type, tb));
+    }
     w->dot_i8 = k.dot_i8;
     w->data = t->data;
     w->type = t->type;
@@ -351,21 +365,22 @@ static int bind_layer(loader *L, int il, float *norms) {
     const aria_hparams *hp = &L->m->hp;
     aria_layer *ly = &L->m->layers[il];
     const int64_t E = hp->n_embd, F = hp->n_ff, KV = (int64_t)hp->n_head_kv * hp->head_dim;
+    const bool sub_norms = hp->arch != ARIA_ARCH_LLAMA;
     ly->attn_norm = norms;
-    ly->attn_sub_norm = norms + E;
+    ly->attn_sub_norm = sub_norms ? norms + E : NULL;
     ly->ffn_norm = norms + 2 * E;
-    ly->ffn_sub_norm = norms + 3 * E;
+    ly->ffn_sub_norm = sub_norms ? norms + 3 * E : NULL;
     int st;
     if ((st = bind_layer_norm(L, il, "attn_norm", E, ly->attn_norm)) ||
         (st = bind_bitlinear(L, il, "attn_q", E, E, &ly->wq)) ||
         (st = bind_bitlinear(L, il, "attn_k", E, KV, &ly->wk)) ||
         (st = bind_bitlinear(L, il, "attn_v", E, KV, &ly->wv)) ||
-        (st = bind_layer_norm(L, il, "attn_sub_norm", E, ly->attn_sub_norm)) ||
+        (sub_norms && (st = bind_layer_norm(L, il, "attn_sub_norm", E, ly->attn_sub_norm))) ||
         (st = bind_bitlinear(L, il, "attn_output", E, E, &ly->wo)) ||
         (st = bind_layer_norm(L, il, "ffn_norm", E, ly->ffn_norm)) ||
         (st = bind_bitlinear(L, il, "ffn_gate", E, F, &ly->gate)) ||
         (st = bind_bitlinear(L, il, "ffn_up", E, F, &ly->up)) ||
-        (st = bind_layer_norm(L, il, "ffn_sub_norm", F, ly->ffn_sub_norm)) ||
+        (sub_norms && (st = bind_layer_norm(L, il, "ffn_sub_norm", F, ly->ffn_sub_norm))) ||
         (st = bind_bitlinear(L, il, "ffn_down", F, E, &ly->down)))
         return st;
     return ARIA_OK;

@@ -20,6 +20,8 @@
 typedef struct {
     int32_t arch; /* aria_arch */
     int32_t act;  /* aria_act */
+    /* RoPE pairs: dims (i, i + rope_dims/2) (NeoX, the BitNet archs) or (2i, 2i + 1) (llama). */
+    bool rope_interleaved;
     int32_t n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_ctx_train;
     int32_t rope_dims; /* leading dims of each head that RoPE rotates (even, <= head_dim) */
     float rope_base;
@@ -28,9 +30,9 @@ typedef struct {
 
 typedef struct {
     float *attn_norm;     /* [n_embd] */
-    float *attn_sub_norm; /* [n_embd], before attn_output */
+    float *attn_sub_norm; /* [n_embd], before attn_output; NULL for llama (no sub-norms) */
     float *ffn_norm;      /* [n_embd] */
-    float *ffn_sub_norm;  /* [n_ff], before ffn_down */
+    float *ffn_sub_norm;  /* [n_ff], before ffn_down; NULL for llama */
     /* BitLinear weights, [n_out][n_in] */
     aria_matrix wq;   /* [n_embd][n_embd] */
     aria_matrix wk;   /* [kv_dim][n_embd] */

@@ -119,6 +119,20 @@ void aria_rope_neox_cs(float *v, int32_t n_heads, int32_t head_dim, int32_t rope
     }
 }
 
+void aria_rope_interleaved_cs(float *v, int32_t n_heads, int32_t head_dim, int32_t rope_dims,
+                              const float *cs) {
+    const int32_t half = rope_dims / 2;
+    const float *sn = cs + half;
+    for (int32_t h = 0; h < n_heads; h++) {
+        float *x = v + (int64_t)h * head_dim;
+        for (int32_t i = 0; i < half; i++) {
+            const float x0 = x[2 * i], x1 = x[2 * i + 1];
+            x[2 * i] = x0 * cs[i] - x1 * sn[i];
+            x[2 * i + 1] = x0 * sn[i] + x1 * cs[i];
+        }
+    }
+}
+
 void aria_matmul_i8_rows(const aria_matrix *w, int64_t j0, int64_t j1, int32_t n_rows,
                          const int8_t *xq, const int32_t *xsum, float *y, int64_t ldy) {
     const uint8_t *rows = w->data + (uint64_t)j0 * w->row_bytes;

@@ -72,6 +72,10 @@ void aria_rope_cs(int32_t rope_dims, const float *inv_freq, int32_t pos, float *
 void aria_rope_neox_cs(float *v, int32_t n_heads, int32_t head_dim, int32_t rope_dims,
                        const float *cs);
 
+/* The same rotation applied to pairs (2i, 2i + 1) instead of (i, i + half): llama's order. */
+void aria_rope_interleaved_cs(float *v, int32_t n_heads, int32_t head_dim, int32_t rope_dims,
+                              const float *cs);
+
 /* Raw dots of weight rows [j0, j1) against n_rows activation rows, through the matrix's GEMM
    kernel: y[r * ldy + j] for j in [j0, j1) (not yet divided by the activation scale).
    xq [n_rows][n_in], xsum [n_rows][n_in / 128]. */

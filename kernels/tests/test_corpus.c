@@ -257,7 +257,7 @@ static void test_variants(const gw_file *base) {
     VARIANT("missing block_count", ARIA_E_BAD_METADATA, gw_del_kv(&f, HP "block_count"));
     VARIANT("missing epsilon", ARIA_E_BAD_METADATA, gw_del_kv(&f, HP "attention.layer_norm_rms_epsilon"));
     VARIANT("missing architecture", ARIA_E_BAD_METADATA, gw_del_kv(&f, "general.architecture"));
-    VARIANT("unknown architecture", ARIA_E_UNSUPPORTED, gw_set_str(&f, "general.architecture", "llama"));
+    VARIANT("unknown architecture", ARIA_E_UNSUPPORTED, gw_set_str(&f, "general.architecture", "falcon"));
     VARIANT("duplicate KV key", ARIA_E_BAD_METADATA,
             f.kv[f.n_kv] = f.kv[0]; f.kv[f.n_kv].value = (gw_buf){0};
             gw_put(&f.kv[f.n_kv].value, f.kv[0].value.p, f.kv[0].value.len); f.n_kv++);
@@ -379,7 +379,7 @@ static void test_i2_s_variants(void) {
     VARIANT("I2_S K = 64", ARIA_E_BAD_TENSOR, reshape(&f, "blk.0.ffn_up.weight", 2, 64, 2048, 1));
     VARIANT("I2_S under arch bitnet (id 36 unknown)", ARIA_E_UNSUPPORTED,
             gw_set_str(&f, "general.architecture", "bitnet"));
-    VARIANT("I2_S under arch llama", ARIA_E_UNSUPPORTED, gw_set_str(&f, "general.architecture", "llama"));
+    VARIANT("I2_S under arch gpt2 (id 36 unknown)", ARIA_E_UNSUPPORTED, gw_set_str(&f, "general.architecture", "gpt2"));
     VARIANT("I2_S as a norm", ARIA_E_BAD_TENSOR, retype(&f, "blk.0.ffn_norm.weight", ARIA_TYPE_I2_S));
     VARIANT("I2_S as token_embd", ARIA_E_UNSUPPORTED, retype(&f, "token_embd.weight", ARIA_TYPE_I2_S));
     VARIANT("I2_S as output.weight", ARIA_E_UNSUPPORTED,

@@ -23,7 +23,6 @@ import { tokenTextToBytes } from "../../shared/tokenizer/byte-encoding.ts";
 import { DEFAULT_BITNET_CHAT_TEMPLATE } from "../../shared/tokenizer/chat-template.ts";
 import { TokenType } from "../../shared/tokenizer/tokenizer.ts";
 
-const ARCH = "bitnet";
 const NAME = "aria-oracle";
 
 /**
@@ -252,7 +251,13 @@ function bitLinear(
   return scaleTensor ? [weight, f32Tensor(`blk.${layer}.${base}.scale`, [scale], [1])] : [weight];
 }
 
-function tensors(nVocab: number, g: OracleGains): GgufTensorInput[] {
+/**
+ * `bitnet`: sub-norms, and `.scale` tensors on even layers. `llama` (a ternary Llama as bitnet.cpp
+ * writes Llama3-8B-1.58 and Falcon3-1.58bit): no sub-norms, scales inside the weights.
+ */
+export type OracleArch = "bitnet" | "llama";
+
+function tensors(nVocab: number, g: OracleGains, arch: OracleArch): GgufTensorInput[] {
   const s = ORACLE_SHAPE;
   const kvDim = s.nHeadKv * s.headDim;
   const group = s.nHead / s.nHeadKv;
@@ -267,18 +272,20 @@ function tensors(nVocab: number, g: OracleGains): GgufTensorInput[] {
   const out: GgufTensorInput[] = [embeddingTensor(s.nEmbd, nVocab, g.embedding)];
   for (let l = 0; l < s.nLayer; l++) {
     const p = `blk.${l}.`;
-    const sc = l % 2 === 0; // even layers carry .scale tensors, odd layers keep the scale in d
+    // bitnet: even layers carry .scale tensors, odd layers keep the scale in d.
+    const sc = arch === "bitnet" && l % 2 === 0;
+    const subNorm = (name: string, n: number) => (arch === "bitnet" ? [normTensor(`${p}${name}.weight`, n, g.normJitter)] : []);
     out.push(
       normTensor(`${p}attn_norm.weight`, s.nEmbd, g.normJitter),
       ...bitLinear(l, "attn_q", s.nEmbd, s.nEmbd, g.q, sc),
       ...bitLinear(l, "attn_k", s.nEmbd, kvDim, g.k, sc),
       ...bitLinear(l, "attn_v", s.nEmbd, kvDim, g.v, sc, l < g.copyLayers ? copyV : undefined),
-      normTensor(`${p}attn_sub_norm.weight`, s.nEmbd, g.normJitter),
+      ...subNorm("attn_sub_norm", s.nEmbd),
       ...bitLinear(l, "attn_output", s.nEmbd, s.nEmbd, g.attnOut, sc, l < g.copyLayers ? copyO : undefined),
       normTensor(`${p}ffn_norm.weight`, s.nEmbd, g.normJitter),
       ...bitLinear(l, "ffn_gate", s.nEmbd, s.nFf, g.gate, sc),
       ...bitLinear(l, "ffn_up", s.nEmbd, s.nFf, g.up, sc),
-      normTensor(`${p}ffn_sub_norm.weight`, s.nFf, g.normJitter),
+      ...subNorm("ffn_sub_norm", s.nFf),
       ...bitLinear(l, "ffn_down", s.nFf, s.nEmbd, g.ffnDown, sc),
     );
   }
@@ -286,24 +293,24 @@ function tensors(nVocab: number, g: OracleGains): GgufTensorInput[] {
   return out;
 }
 
-function metadata(v: OracleVocabulary): [string, GgufValue][] {
+function metadata(v: OracleVocabulary, arch: OracleArch): [string, GgufValue][] {
   const s = ORACLE_SHAPE;
   // Exactly the key types llama.cpp checks: u32 counts, f32 epsilon/base, u32 token ids, bool.
   return [
-    ["general.architecture", gv.str(ARCH)],
+    ["general.architecture", gv.str(arch)],
     ["general.name", gv.str(NAME)],
-    [`${ARCH}.vocab_size`, gv.u32(v.tokens.length)],
-    [`${ARCH}.context_length`, gv.u32(s.nCtx)],
-    [`${ARCH}.embedding_length`, gv.u32(s.nEmbd)],
-    [`${ARCH}.block_count`, gv.u32(s.nLayer)],
-    [`${ARCH}.feed_forward_length`, gv.u32(s.nFf)],
-    [`${ARCH}.rope.dimension_count`, gv.u32(s.headDim)],
-    [`${ARCH}.attention.head_count`, gv.u32(s.nHead)],
-    [`${ARCH}.attention.head_count_kv`, gv.u32(s.nHeadKv)],
-    [`${ARCH}.attention.layer_norm_rms_epsilon`, gv.f32(s.rmsEps)],
-    [`${ARCH}.rope.freq_base`, gv.f32(s.ropeBase)],
-    [`${ARCH}.rope.scaling.type`, gv.str("linear")],
-    [`${ARCH}.rope.scaling.factor`, gv.f32(1)],
+    [`${arch}.vocab_size`, gv.u32(v.tokens.length)],
+    [`${arch}.context_length`, gv.u32(s.nCtx)],
+    [`${arch}.embedding_length`, gv.u32(s.nEmbd)],
+    [`${arch}.block_count`, gv.u32(s.nLayer)],
+    [`${arch}.feed_forward_length`, gv.u32(s.nFf)],
+    [`${arch}.rope.dimension_count`, gv.u32(s.headDim)],
+    [`${arch}.attention.head_count`, gv.u32(s.nHead)],
+    [`${arch}.attention.head_count_kv`, gv.u32(s.nHeadKv)],
+    [`${arch}.attention.layer_norm_rms_epsilon`, gv.f32(s.rmsEps)],
+    [`${arch}.rope.freq_base`, gv.f32(s.ropeBase)],
+    [`${arch}.rope.scaling.type`, gv.str("linear")],
+    [`${arch}.rope.scaling.factor`, gv.f32(1)],
     ["general.file_type", gv.u32(37)], // LLAMA_FTYPE_MOSTLY_TQ2_0
     ["general.quantization_version", gv.u32(2)],
     ["tokenizer.ggml.tokens", gv.strings(v.tokens)],
@@ -316,7 +323,20 @@ function metadata(v: OracleVocabulary): [string, GgufValue][] {
  * The oracle model's GGUF bytes (about 3 MB).
  * @example await Bun.write(path, buildOracleModel())
  */
-export function buildOracleModel(gains: OracleGains = ORACLE_GAINS, vocabulary: "bpe" | "spm" = "bpe"): Uint8Array {
+export function buildOracleModel(
+  gains: OracleGains = ORACLE_GAINS,
+  vocabulary: "bpe" | "spm" = "bpe",
+  arch: OracleArch = "bitnet",
+): Uint8Array {
+  return writeGguf(oracleModelParts(gains, vocabulary, arch));
+}
+
+/** The oracle model's metadata and tensors, for tests that change a part before writing. */
+export function oracleModelParts(
+  gains: OracleGains,
+  vocabulary: "bpe" | "spm",
+  arch: OracleArch,
+): { metadata: [string, GgufValue][]; tensors: GgufTensorInput[] } {
   const v = vocabulary === "spm" ? oracleSpmVocabulary() : bpeVocabulary();
-  return writeGguf({ metadata: metadata(v), tensors: tensors(v.tokens.length, gains) });
+  return { metadata: metadata(v, arch), tensors: tensors(v.tokens.length, gains, arch) };
 }
