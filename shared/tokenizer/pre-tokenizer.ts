@@ -30,6 +30,7 @@ const BY_NAME: Readonly<Record<string, PreTokenizerKind>> = {
   "llama-bpe": "llama3",
   llama3: "llama3",
   "llama-v3": "llama3",
+  falcon3: "llama3",
   "gpt-2": "gpt2",
   gpt2: "gpt2",
   default: "default",

@@ -3,7 +3,9 @@
  * interleaved RoPE, SiLU) — how bitnet.cpp writes Llama3-8B-1.58 and Falcon3-1.58bit — through
  * ARIA and through llama.cpp (node-llama-cpp) on the same file: the teacher-forced argmax must
  * agree as on the `bitnet` oracle (the engines differ by design in activation quantization, see
- * llama-cpp.test.ts). A llama file whose BitLinear weights are not ternary is refused by name.
+ * llama-cpp.test.ts). Its vocabulary names Falcon3's pre-tokenizer ("falcon3"), which must
+ * tokenize as llama.cpp does. A llama file whose BitLinear weights are not ternary is refused by
+ * name.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,11 +15,13 @@ import { Kernels, type NativeModel } from "../../agent/src/kernels/engine.ts";
 import { kernelLibraryPath } from "../../agent/src/kernels/library-path.ts";
 import { GgmlType } from "../../shared/gguf/constants.ts";
 import { f32ToF16 } from "../../shared/gguf/f16.ts";
+import { type GgufValue, gv } from "../../shared/gguf/metadata.ts";
 import { readGguf } from "../../shared/gguf/reader.ts";
 import { writeGguf } from "../../shared/gguf/writer.ts";
-import { tokenizerFromGguf } from "../../shared/tokenizer/index.ts";
-import { buildOracleModel, ORACLE_GAINS, ORACLE_SHAPE, oracleModelParts } from "./oracle-model.ts";
+import { type Tokenizer, tokenizerFromGguf } from "../../shared/tokenizer/index.ts";
+import { ORACLE_GAINS, ORACLE_SHAPE, oracleModelParts } from "./oracle-model.ts";
 import { ORACLE_TIMEOUT_MS, type OracleAnswer, runOracle } from "./run-oracle.ts";
+import { TOKENIZER_CASES } from "./tokenizer-cases.ts";
 
 const MIN_AGREEMENT = 0.95;
 const TEXTS = [
@@ -31,15 +35,19 @@ let answer: OracleAnswer;
 let kernels: Kernels;
 let native: NativeModel;
 let sequences: number[][];
+let tokenizer: Tokenizer;
+const requests = TOKENIZER_CASES.map((text) => ({ text, special: true }));
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "aria-oracle-llama-"));
   modelPath = join(dir, "ternary-llama.gguf");
-  const bytes = buildOracleModel(ORACLE_GAINS, "bpe", "llama");
+  const parts = oracleModelParts(ORACLE_GAINS, "bpe", "llama");
+  const metadata = parts.metadata.map(([k, v]): [string, GgufValue] => [k, k === "tokenizer.ggml.pre" ? gv.str("falcon3") : v]);
+  const bytes = writeGguf({ metadata, tensors: parts.tensors });
   writeFileSync(modelPath, bytes);
-  const tokenizer = tokenizerFromGguf(readGguf(bytes).metadata);
+  tokenizer = tokenizerFromGguf(readGguf(bytes).metadata);
   sequences = TEXTS.map((t) => tokenizer.encode(t.repeat(3), { addBos: true }).slice(0, 96));
-  answer = await runOracle(dir, { model: modelPath, threads: 2, top: 1, sequences });
+  answer = await runOracle(dir, { model: modelPath, threads: 2, top: 1, sequences, tokenize: requests });
   kernels = Kernels.open(kernelLibraryPath(process.env.ARIA_KERNELS_LIB));
   native = kernels.loadModel(modelPath);
 }, ORACLE_TIMEOUT_MS + 10_000);
@@ -71,6 +79,12 @@ describe("a ternary llama-architecture file", () => {
     console.log(`oracle (ternary llama): argmax agreement ${agree}/${positions}`);
     expect(positions).toBeGreaterThanOrEqual(150);
     expect(agree / positions).toBeGreaterThanOrEqual(MIN_AGREEMENT);
+  });
+
+  test("the falcon3 pre-tokenizer tokenizes every case as llama.cpp does", () => {
+    requests.forEach(({ text }, i) => {
+      expect(tokenizer.encode(text, { addBos: false, parseSpecial: true })).toEqual(answer.tokenize[i]!);
+    });
   });
 
   test("float BitLinear weights under arch llama are refused, naming the tensor", () => {
