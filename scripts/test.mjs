@@ -18,7 +18,11 @@ const steps = [
   ["kernels: C tests", "make", ["-s", "-C", "kernels", "test"]],
   ["kernels: C tests under ASan/UBSan", "make", ["-s", "-C", "kernels", "test-asan"]],
   ["kernels: bit-exact across compilers, tiers, threads, batches", "make", ["-s", "-C", "kernels", "determinism"]],
-  ["bun tests (agent, shared, reference, oracle)", bin("bun"), ["test", "./agent", "./shared", "./tests/reference", "./tests/oracle"]],
+  [
+    "bun tests (agent, shared, reference, oracle, families)",
+    bin("bun"),
+    ["test", "./agent", "./shared", "./tests/reference", "./tests/oracle", "./tests/families"],
+  ],
   ["vitest (coordinator in workerd, end to end)", bin("vitest"), ["run"]],
 ];
 

@@ -232,9 +232,11 @@ static int parse_kvs(gguf_file *g, reader *r) {
     const gguf_kv *arch = gguf_find_kv(g, "general.architecture");
     if (arch && arch->type == GGUF_TYPE_STRING) {
         gguf_str s = gguf_kv_str(arch);
-        /* bitnet.cpp writes I2_S (36) for its llama files too; upstream retired 36-38, and 39
-           (fork TL2, upstream MXFP4) is refused either way. */
-        g->fork_type_ids = str_is(s, "bitnet-b1.58") || str_is(s, "bitnet-25") || str_is(s, "llama");
+        /* bitnet.cpp writes I2_S (36) under every architecture it converts (its bitnet_b1_58
+           and Llama3/Falcon3 files too); upstream retired 36-38, and 39 (fork TL2, upstream
+           MXFP4) is refused either way. */
+        g->fork_type_ids = str_is(s, "bitnet-b1.58") || str_is(s, "bitnet-25") || str_is(s, "bitnet") ||
+                           str_is(s, "llama");
     }
     return ARIA_OK;
 }
@@ -295,7 +297,7 @@ static int parse_tensor_info(gguf_file *g, reader *r, gguf_tensor *t) {
         if (!g->fork_type_ids && fork_name) /* e.g. an I2_S file with the wrong architecture */
             return aria_fail(r->err, r->err_len, ARIA_E_UNSUPPORTED,
                              "tensor '%s': type id %u means %s only in bitnet.cpp files "
-                             "(general.architecture bitnet-b1.58, bitnet-25 or llama)",
+                             "(general.architecture bitnet-b1.58, bitnet-25, bitnet or llama)",
                              aria_printable(pn, t->name.ptr, t->name.len), t->type, fork_name);
         return aria_fail(r->err, r->err_len, ARIA_E_UNSUPPORTED,
                          "tensor '%s': unknown ggml type id %u",

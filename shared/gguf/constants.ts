@@ -177,8 +177,8 @@ const COMMON_BY_ID = new Map(COMMON_TYPES.map((t) => [t.id, t]));
 const FORK_BY_ID = new Map(FORK_TYPES.map((t) => [t.id, t]));
 const UPSTREAM_BY_ID = new Map(UPSTREAM_ONLY_TYPES.map((t) => [t.id, t]));
 
-/** Architectures bitnet.cpp writes (its llama files too), whose files use its meaning of type ids 36–39. */
-export const BITNET_FORK_ARCHITECTURES: ReadonlySet<string> = new Set(["bitnet-b1.58", "bitnet-25", "llama"]);
+/** Architectures bitnet.cpp writes (its bitnet and llama files too), whose files use its meaning of type ids 36–39. */
+export const BITNET_FORK_ARCHITECTURES: ReadonlySet<string> = new Set(["bitnet-b1.58", "bitnet-25", "bitnet", "llama"]);
 
 /**
  * Traits of a ggml type id, or `undefined` if unknown. 36–38 exist only in the bitnet.cpp fork
