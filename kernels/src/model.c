@@ -522,8 +522,12 @@ static bool named(const gguf_str *name, const char *s) {
 
 /* Whether the loaded range needs a tensor's bytes: its layers', the embedding on the first stage
    (and for a tied head kept as it is on the last: a head requantized to Q8_0 is read from the
-   file once and needs no copy), the head on the last. Norms are copied whatever the range. */
+   file once and needs no copy), the head on the last. Norms are never copied: binding converts
+   them into the model's f32 norm array while the file is still mapped. */
 static bool tensor_needed(const aria_model *m, const gguf_tensor *t, bool tied, int32_t head_type) {
+    static const char norm_suffix[] = "norm.weight";
+    const size_t ns = sizeof norm_suffix - 1;
+    if (t->name.len >= ns && memcmp(t->name.ptr + t->name.len - ns, norm_suffix, ns) == 0) return false;
     const int64_t il = layer_of(&t->name);
     if (il >= 0) return il >= m->layer_begin && il < m->layer_end;
     if (named(&t->name, "token_embd.weight")) {

@@ -23,7 +23,7 @@ import { FAMILIES, type FamilyLayout, familyTensors, writeFamilyFile } from "./p
 const ARCH_IDS = { "bitnet-b1.58": 1, bitnet: 3, llama: 4 } as const;
 const ACT = { relu2: 1, silu: 2 } as const;
 
-/** What a range load holds besides its layers' tensors (measured ≤ 146 KiB at 8B; output norm, layer table, RoPE). */
+/** What a range load holds besides its layer tensors (output norm, layer table, RoPE): measured ≤ 146 KiB, at 8B. */
 const HELD_OVERHEAD = 256 * 1024;
 
 let dir: string;

@@ -91,6 +91,6 @@ describe("aria-agent consent", () => {
     );
     expect(r.code).not.toBe(0);
     const last = r.stderr.trim().split("\n").at(-1)!;
-    expect(last).toMatch(/^aria-agent: --layers 0-5 needs about 2 MB, more than the consent's max_ram_mb 1$/);
+    expect(last).toMatch(/^aria-agent: --layers 0-5 needs 2 MB, more than the consent's max_ram_mb 1$/);
   });
 });

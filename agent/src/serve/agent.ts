@@ -5,15 +5,15 @@
 import { freemem } from "node:os";
 import { type ConsentContract, summarize, threadsAllowed } from "../../../shared/consent/contract.ts";
 import { type SignedConsent, signConsent } from "../../../shared/consent/signed-consent.ts";
-import { metaInteger, metaString } from "../../../shared/gguf/metadata.ts";
 import { CLIError } from "../cli/cli-error.ts";
 import { consentPath, loadConsent, watchConsent } from "../consent/consent-file.ts";
-import { heldBytes, type ResourceLimits, resourceLimits } from "../consent/resources.ts";
+import { fitRange, type ResourceLimits, resourceLimits } from "../consent/resources.ts";
 import { defaultConfigDir, loadOrCreateIdentity } from "../identity/node-key.ts";
 import { KernelError, Kernels } from "../kernels/engine.ts";
 import { kernelLibraryExists, kernelLibraryPath } from "../kernels/library-path.ts";
 import { Witness } from "../ledger/witness.ts";
 import { defaultCacheDir } from "../model/builtin.ts";
+import { footprintOf, type ModelFootprint, rangeBytes } from "../model/footprint.ts";
 import { readGgufHeaderFile } from "../model/gguf-file.ts";
 import { resolveModel } from "../model/resolve-model.ts";
 import { CoordinatorLink } from "../net/coordinator-link.ts";
@@ -81,14 +81,6 @@ async function autoLayers(coordinator: string, modelId: string, nLayers: number,
   return pickLayers(replicas, maxLayers);
 }
 
-/** The model's layer count from its GGUF metadata (`<architecture>.block_count`). */
-function layerCountOf(metadata: Parameters<typeof metaInteger>[0]): number {
-  const arch = metaString(metadata, "general.architecture");
-  const n = arch === undefined ? undefined : metaInteger(metadata, `${arch}.block_count`);
-  if (n === undefined || !Number.isInteger(n) || n < 1) throw new Error("the file does not say how many layers the model has");
-  return n;
-}
-
 /** How long a draining agent waits for its sessions to finish before leaving anyway. */
 const DRAIN_TIMEOUT_MS = 30_000;
 
@@ -148,34 +140,42 @@ export class Agent {
     const resolved = await resolveModel(opts.model, cacheDir).catch((err: unknown) => {
       throw new CLIError((err as Error).message, "bad_model");
     });
-    const fileBytes = Bun.file(resolved.path).size;
     const cores = navigator.hardwareConcurrency || 1;
-    // The layers are chosen from the file's header; then only they are loaded (docs/kernels-abi.md, "Range loads").
-    let nLayer: number;
+    // The layers are chosen from the file's header (what each one really holds); then only they
+    // are loaded (docs/kernels-abi.md, "Range loads").
+    let footprint: ModelFootprint;
     try {
-      nLayer = layerCountOf((await readGgufHeaderFile(resolved.path)).file.metadata);
+      footprint = footprintOf((await readGgufHeaderFile(resolved.path)).file, opts.head);
     } catch (err) {
       throw new CLIError(`cannot read ${resolved.path}: ${(err as Error).message}`, "bad_model");
     }
-    const sizes = { fileBytes, nLayers: nLayer };
+    const nLayer = footprint.nLayers;
     const limits = resourceLimits(
       contract,
       { cores, freeBytes: freemem() },
       { threads: opts.threads, maxSessions: opts.maxSessions },
-      sizes,
+      footprint,
     );
-    if (limits.maxLayers === 0)
-      throw new CLIError(`consent: max_ram_mb ${contract.max_ram_mb} (or the free memory) holds no layer of this model`, "consent_ram");
-    const held =
-      opts.layers === "auto"
-        ? await autoLayers(opts.coordinator, resolved.id, nLayer, limits.maxLayers, (line) => opts.log(line))
-        : layerRange(opts.layers, nLayer);
-    if (heldBytes(sizes, held) > contract.max_ram_mb * 2 ** 20)
-      throw new CLIError(
-        `--layers ${held.layerBegin}-${held.layerEnd - 1} needs about ${Math.ceil(heldBytes(sizes, held) / 2 ** 20)} MB, more than the consent's max_ram_mb ${contract.max_ram_mb}`,
-        "consent_ram",
-        2,
-      );
+    const noRoom = () =>
+      new CLIError(`consent: max_ram_mb ${contract.max_ram_mb} (or the free memory) holds no layer of this model`, "consent_ram");
+    if (limits.maxLayers === 0) throw noRoom();
+    let held: { layerBegin: number; layerEnd: number };
+    if (opts.layers === "auto") {
+      const picked = await autoLayers(opts.coordinator, resolved.id, nLayer, limits.maxLayers, (line) => opts.log(line));
+      // The first or last stage also holds the embedding or the head: shorten the range if that does not fit.
+      const fitted = fitRange(footprint, picked, limits.memoryBudget);
+      if (!fitted) throw noRoom();
+      held = fitted;
+    } else {
+      held = layerRange(opts.layers, nLayer);
+      const needs = rangeBytes(footprint, held);
+      if (needs > contract.max_ram_mb * 2 ** 20)
+        throw new CLIError(
+          `--layers ${held.layerBegin}-${held.layerEnd - 1} needs ${Math.ceil(needs / 2 ** 20)} MB, more than the consent's max_ram_mb ${contract.max_ram_mb}`,
+          "consent_ram",
+          2,
+        );
+    }
     let model: LoadedModel;
     try {
       const threads = threadsAllowed(contract, cores, opts.threads);

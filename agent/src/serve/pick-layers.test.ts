@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { layersThatFit, pickLayers } from "./pick-layers.ts";
+import { pickLayers } from "./pick-layers.ts";
 
 describe("pickLayers", () => {
   test("an empty network: the whole model if it fits, else the first part", () => {
@@ -15,11 +15,5 @@ describe("pickLayers", () => {
   test("when covered, replicates the least replicated window", () => {
     expect(pickLayers([2, 2, 1, 1, 2, 2], 2)).toEqual({ layerBegin: 2, layerEnd: 4 });
     expect(pickLayers([1, 1, 1], 3)).toEqual({ layerBegin: 0, layerEnd: 3 });
-  });
-
-  test("layersThatFit", () => {
-    expect(layersThatFit(600, 6, 10_000)).toBe(6);
-    expect(layersThatFit(600, 6, 250)).toBe(2);
-    expect(layersThatFit(600, 6, 1)).toBe(1);
   });
 });

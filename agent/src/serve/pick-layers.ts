@@ -27,9 +27,3 @@ export function pickLayers(replicas: readonly number[], maxLayers: number): { la
   }
   return { layerBegin: best, layerEnd: best + width };
 }
-
-/** Layers that fit in `budgetBytes`, estimating a layer as an even share of the file (at least 1). */
-export function layersThatFit(fileBytes: number, nLayers: number, budgetBytes: number): number {
-  const perLayer = fileBytes / nLayers;
-  return Math.max(1, Math.min(nLayers, Math.floor(budgetBytes / perLayer)));
-}
