@@ -8,6 +8,7 @@ const BENCHMARKS = {
   kernels: () => import("./kernels.mjs"),
   pipeline: () => import("./pipeline.mjs"),
   ledger: () => import("./ledger.mjs"),
+  memory: () => import("./memory.mjs"),
 };
 
 const [name, ...args] = process.argv.slice(2);

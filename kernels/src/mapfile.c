@@ -108,6 +108,17 @@ int aria_map_open_lazy(const char *path, aria_map *out, char *err, size_t err_le
     return map_open(path, false, out, err, err_len);
 }
 
+void aria_map_release(const aria_map *map, const void *p, uint64_t len) {
+    if (!map->data || map->alloc_len || len == 0) return;
+    const uintptr_t lo = (uintptr_t)map->data, hi = lo + (uintptr_t)map->size;
+    uintptr_t a = (uintptr_t)p, b = a + (uintptr_t)len;
+    if (a < lo || b > hi) return;
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    a = (a + page - 1) / page * page; /* whole pages only: a neighbour may still be needed */
+    b = b / page * page;
+    if (b > a) (void)madvise((void *)a, (size_t)(b - a), MADV_DONTNEED); /* advice: RSS only */
+}
+
 void aria_map_close(aria_map *map) {
     if (map->data)
         munmap((void *)(uintptr_t)map->data, map->alloc_len ? map->alloc_len : (size_t)map->size);

@@ -21,6 +21,12 @@ int aria_map_open_lazy(const char *path, aria_map *out, char *err, size_t err_le
    transparent huge pages (see mapfile.c); release it with free(). NULL when out of memory. */
 void *aria_malloc_huge(size_t bytes);
 
+/* A file mapping's pages of [p, p + len) (those wholly inside) leave this process's resident
+   memory: a range load calls it on what it has copied or converted, so its peak RSS is what it
+   keeps plus one tensor in flight, not also every mapped page it read. Reading them again later
+   is still correct (the file is read anew). No effect on an anonymous copy or outside the map. */
+void aria_map_release(const aria_map *map, const void *p, uint64_t len);
+
 /* Unmaps; safe on a zeroed map. */
 void aria_map_close(aria_map *map);
 

@@ -480,14 +480,23 @@ static int requantize_head(aria_model *m, char *err, size_t err_len) {
                          (unsigned long long)bytes);
     }
     const aria_requant_f16_q8_0_fn f16_row = aria_requant_f16_q8_0_for(ARIA_TIER_BEST);
+    /* Rows read from the file mapping (a last stage's tied head) are let go as they are done. */
+    const int64_t release_every = 256;
     for (int64_t j = 0; j < w->n_out; j++) {
         const uint8_t *src = w->data + (uint64_t)j * w->row_bytes;
+        if (j > 0 && j % release_every == 0) /* rows [j - release_every, j) are done */
+            aria_map_release(&m->map, src - (uint64_t)release_every * w->row_bytes,
+                             (uint64_t)release_every * w->row_bytes);
         if (w->type == ARIA_TYPE_F16) { /* the common case (2B-4T), with a SIMD tier */
             f16_row(src, q + (uint64_t)j * row_bytes, w->n_in);
             continue;
         }
         aria_row_to_f32(w->type, src, row, w->n_in);
         aria_quantize_row_q8_0_ref(row, q + (uint64_t)j * row_bytes, w->n_in);
+    }
+    if (w->n_out > 0) {
+        const int64_t j0 = (w->n_out - 1) / release_every * release_every;
+        aria_map_release(&m->map, w->data + (uint64_t)j0 * w->row_bytes, (uint64_t)(w->n_out - j0) * w->row_bytes);
     }
     free(row);
     m->head_q8 = q;
@@ -554,7 +563,14 @@ static bool copy_needed_tensors(aria_model *m, gguf_file *g, int32_t head_type) 
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         gguf_tensor *t = &g->tensors[i];
         if (!tensor_needed(m, t, tied, head_type)) continue;
-        memcpy(buf + at, t->data, (size_t)t->nbytes);
+        /* In slices, each let go of as soon as it is copied: a 656 MB embedding must not be
+           resident twice at the peak. */
+        const uint64_t slice = 16u << 20;
+        for (uint64_t off = 0; off < t->nbytes; off += slice) {
+            const uint64_t n = t->nbytes - off < slice ? t->nbytes - off : slice;
+            memcpy(buf + at + off, t->data + off, (size_t)n);
+            aria_map_release(&m->map, t->data + off, n);
+        }
         t->data = buf + at;
         at += (t->nbytes + 63) / 64 * 64;
     }

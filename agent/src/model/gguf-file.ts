@@ -1,9 +1,11 @@
 /**
  * Reads the GGUF header of a file on disk without reading its tensor data: starts with the first
- * MiB and grows the read until the header parses (a real 2B-4T header is ~7 MB of vocabulary).
+ * MiB and grows the read until it holds the header (a real 2B-4T header is ~7 MB of vocabulary),
+ * then parses it once.
  */
 import { open } from "node:fs/promises";
 import { GgufError } from "../../../shared/gguf/errors.ts";
+import { ggufHeaderLength } from "../../../shared/gguf/header-length.ts";
 import { type GgufFile, probeGguf } from "../../../shared/gguf/reader.ts";
 import { ModelError } from "./errors.ts";
 
@@ -34,7 +36,14 @@ export async function readGgufHeaderFile(path: string): Promise<GgufFileHeader> 
     for (;;) {
       const buf = new Uint8Array(want);
       const { bytesRead } = await handle.read(buf, 0, want, 0);
-      const probe = probeGguf(buf.subarray(0, bytesRead), { fileSize: size });
+      const head = buf.subarray(0, bytesRead);
+      // Grow the read by walking lengths only; the strings are decoded once, when all are in.
+      const skim = ggufHeaderLength(head);
+      if (skim && "needed" in skim && skim.needed > bytesRead && skim.needed <= Math.min(size, MAX_HEADER_BYTES)) {
+        want = Math.min(size, Math.max(skim.needed, 2 * want));
+        continue;
+      }
+      const probe = probeGguf(head, { fileSize: size });
       if (probe.complete) return { file: probe.file, size };
       if (probe.needed > size) {
         throw new GgufError("TRUNCATED", `the header needs at least ${probe.needed} bytes, but the file has ${size}`, probe.needed);
