@@ -539,12 +539,11 @@ static bool tensor_needed(const aria_model *m, const gguf_tensor *t, bool tied, 
     if (t->name.len >= ns && memcmp(t->name.ptr + t->name.len - ns, norm_suffix, ns) == 0) return false;
     const int64_t il = layer_of(&t->name);
     if (il >= 0) return il >= m->layer_begin && il < m->layer_end;
-    if (named(&t->name, "token_embd.weight")) {
-        /* requantize_head's condition: then the head becomes its own Q8_0 copy */
-        const bool requantized = head_type == ARIA_HEAD_Q8_0 && is_float_type(t->type) && t->ne[0] % QK8_0 == 0;
-        return m->has_embd || (tied && m->has_head && !requantized);
-    }
-    if (named(&t->name, "output.weight")) return m->has_head;
+    /* requantize_head's condition: then the head becomes its own Q8_0 copy, read once from the
+       file, and the float original is not kept (1 GB of F16 for an 8B model's untied head). */
+    const bool requantized = head_type == ARIA_HEAD_Q8_0 && is_float_type(t->type) && t->ne[0] % QK8_0 == 0;
+    if (named(&t->name, "token_embd.weight")) return m->has_embd || (tied && m->has_head && !requantized);
+    if (named(&t->name, "output.weight")) return m->has_head && !requantized;
     return true;
 }
 
@@ -565,7 +564,7 @@ static bool copy_needed_tensors(aria_model *m, gguf_file *g, int32_t head_type) 
         if (!tensor_needed(m, t, tied, head_type)) continue;
         /* In slices, each let go of as soon as it is copied: a 656 MB embedding must not be
            resident twice at the peak. */
-        const uint64_t slice = 16u << 20;
+        const uint64_t slice = 1u << 20;
         for (uint64_t off = 0; off < t->nbytes; off += slice) {
             const uint64_t n = t->nbytes - off < slice ? t->nbytes - off : slice;
             memcpy(buf + at + off, t->data + off, (size_t)n);
@@ -624,6 +623,9 @@ static int load(const char *path, int32_t head_type, int32_t layer_begin, int32_
     }
     bool copied = false;
     if (!st) {
+        /* The metadata has been read (a 128k-token vocabulary is megabytes of pages); what is
+           still needed of the header (tensor names) is faulted in again when read. */
+        aria_map_release(&m->map, m->map.data, g.data_offset);
         copied = copy_needed_tensors(m, &g, head_type);
         /* Without a buffer a whole-model load reads from the mapping; a part must not hold more. */
         if (!copied && !(m->has_embd && m->has_head))

@@ -135,3 +135,59 @@ describe("readGguf errors", () => {
     expect(mk("gpt2")).toBe("MXFP4");
   });
 });
+
+describe("string arrays", () => {
+  test("decoded in one go, each string exactly as decoding it alone gives (invalid ones replaced)", () => {
+    const enc = new TextEncoder();
+    const items: Uint8Array[] = [
+      enc.encode("plain"),
+      new Uint8Array(0),
+      enc.encode("Ġhello"),
+      enc.encode("\uFEFFbom first"),
+      enc.encode("emoji 🦙 and 日本"),
+      Uint8Array.of(0x61, 0xc3), // cut in the middle of a sequence
+      Uint8Array.of(0xa9, 0x62), // ... whose end starts the next string
+      Uint8Array.of(0xed, 0xa0, 0x80), // a surrogate
+      Uint8Array.of(0xf4, 0x90, 0x80, 0x80), // above U+10FFFF
+      enc.encode("\u0000nul"),
+      enc.encode("last"),
+    ];
+    const parts: Uint8Array[] = [];
+    for (const it of items) {
+      const len = new Uint8Array(8);
+      new DataView(len.buffer).setBigUint64(0, BigInt(it.length), true);
+      parts.push(len, it);
+    }
+    const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      body.set(p, at);
+      at += p.length;
+    }
+    const key = "test.strings";
+    const kv = new Uint8Array(8 + key.length + 4 + 4 + 8);
+    const v = new DataView(kv.buffer);
+    v.setBigUint64(0, BigInt(key.length), true);
+    kv.set(new TextEncoder().encode(key), 8);
+    v.setUint32(8 + key.length, 9, true); // ARRAY
+    v.setUint32(12 + key.length, 8, true); // of STRING
+    v.setBigUint64(16 + key.length, BigInt(items.length), true);
+    const head = new Uint8Array(24);
+    const hv = new DataView(head.buffer);
+    hv.setUint32(0, 0x46554747, true);
+    hv.setUint32(4, 3, true);
+    hv.setBigUint64(8, 0n, true);
+    hv.setBigUint64(16, 1n, true);
+    const file = new Uint8Array(head.length + kv.length + body.length + 32);
+    file.set(head, 0);
+    file.set(kv, head.length);
+    file.set(body, head.length + kv.length);
+    const got = readGguf(file).metadata.get(key);
+    const alone = new TextDecoder("utf-8");
+    const expected = items.map((b) => alone.decode(b));
+    // U+FEFF at a string's start: kept (a lone decode would drop it; the vocabulary keeps it).
+    expected[3] = "\uFEFFbom first";
+    expect(got?.type).toBe(9);
+    expect((got?.value as unknown as { items: string[] }).items).toEqual(expected);
+  });
+});

@@ -36,10 +36,10 @@ export class BpeTokenizer extends Tokenizer {
   constructor(config: BpeTokenizerConfig) {
     super(config);
     config.merges.forEach((merge, rank) => {
-      const space = merge.indexOf(" ", 1);
-      if (space < 0) throw new TokenizerError("BAD_VOCAB", `merge ${rank} ("${merge}") has no space separator`);
-      const key = `${merge.slice(0, space)} ${merge.slice(space + 1)}`;
-      if (!this.ranks.has(key)) this.ranks.set(key, rank);
+      // The merge text is its own key ("A B", split at the first space after the first
+      // character): no second copy of 280k strings.
+      if (merge.indexOf(" ", 1) < 0) throw new TokenizerError("BAD_VOCAB", `merge ${rank} ("${merge}") has no space separator`);
+      if (!this.ranks.has(merge)) this.ranks.set(merge, rank);
     });
     this.preTokenizer = preTokenizerFor(config.pre);
     this.ignoreMerges = this.preTokenizer === "llama3";

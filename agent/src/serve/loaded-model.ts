@@ -33,8 +33,10 @@ export class LoadedModel {
   ) {}
 
   static async load(kernels: Kernels, id: string, path: string, options: LoadOptions): Promise<LoadedModel> {
-    const { file } = await readGgufHeaderFile(path);
-    const tokenizer = tokenizerFromGguf(file.metadata);
+    const { tokenizer, chatTemplate } = await textSideOf(path);
+    // The header's arrays are garbage now (textSideOf's scope is gone): let them go before the
+    // weights come in, so the peak is weights + what is kept, not also a parse's leftovers.
+    Bun.gc(true);
     const native = kernels.loadModel(path, {
       head: options.head === "q8_0" ? "q8_0" : "as-is",
       ...(options.layers ? { layers: [options.layers.layerBegin, options.layers.layerEnd] as const } : {}),
@@ -45,7 +47,7 @@ export class LoadedModel {
     }
     const pool = kernels.createPool(options.threads);
     const sha256 = options.hashCacheDir ? (await cachedSha256(path, options.hashCacheDir)).sha256 : await sha256File(path);
-    return new LoadedModel(id, path, sha256, native, pool, tokenizer, chatTemplateOf(file.metadata));
+    return new LoadedModel(id, path, sha256, native, pool, tokenizer, chatTemplate);
   }
 
   /** Longest sequence (prompt + output) a request may use. */
@@ -89,4 +91,11 @@ export class LoadedModel {
     this.pool.close();
     this.native.close();
   }
+}
+
+/** What the header says about text — the tokenizer and the chat template — and nothing else kept. */
+async function textSideOf(path: string): Promise<{ tokenizer: Tokenizer; chatTemplate: string }> {
+  const { file } = await readGgufHeaderFile(path);
+  Bun.gc(true); // the read's buffers, before the tokenizer's maps are built
+  return { tokenizer: tokenizerFromGguf(file.metadata), chatTemplate: chatTemplateOf(file.metadata) };
 }
