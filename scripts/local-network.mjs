@@ -131,10 +131,13 @@ export async function startCoordinator({ port, persistDir, apiKey, ledgerKey, ad
   return { url, child };
 }
 
-/** Start one agent (`aria-agent start`) as a Bun process. Returns the child. */
-export function startAgent({ coordinator, model, configDir, cacheDir, extraArgs = [], env = {}, onLine }) {
+/**
+ * Start one agent (`aria-agent start`) as a Bun process. Returns the child. `entry`: the agent's
+ * command file (default the checkout's; an installed package's bin to test that).
+ */
+export function startAgent({ coordinator, model, configDir, cacheDir, extraArgs = [], env = {}, onLine, entry }) {
   const args = [
-    join(ROOT, "agent", "bin", "aria-agent.ts"),
+    entry ?? join(ROOT, "agent", "bin", "aria-agent.ts"),
     "start",
     "--coordinator",
     coordinator,

@@ -10,7 +10,7 @@ import { consentPath, loadConsent, watchConsent } from "../consent/consent-file.
 import { fitRange, type ResourceLimits, resourceLimits } from "../consent/resources.ts";
 import { defaultConfigDir, loadOrCreateIdentity } from "../identity/node-key.ts";
 import { KernelError, Kernels } from "../kernels/engine.ts";
-import { kernelLibraryExists, kernelLibraryPath } from "../kernels/library-path.ts";
+import { ensureKernelLibrary } from "../kernels/library-path.ts";
 import { Witness } from "../ledger/witness.ts";
 import { defaultCacheDir } from "../model/builtin.ts";
 import { footprintOf, type ModelFootprint, rangeBytes } from "../model/footprint.ts";
@@ -124,9 +124,12 @@ export class Agent {
     } catch (err) {
       throw new CLIError(`--coordinator: ${(err as Error).message}`, "bad_option", 2);
     }
-    const libPath = kernelLibraryPath(opts.env.ARIA_KERNELS_LIB);
-    if (!kernelLibraryExists(libPath)) {
-      throw new CLIError(`native kernels not found at ${libPath}; build them with 'npm run kernels'`, "no_kernels");
+    const cacheDir = opts.cacheDir ?? defaultCacheDir({ ARIA_CACHE_DIR: opts.env.ARIA_CACHE_DIR, XDG_CACHE_HOME: opts.env.XDG_CACHE_HOME });
+    let libPath: string;
+    try {
+      libPath = ensureKernelLibrary(opts.env.ARIA_KERNELS_LIB, cacheDir, (line) => opts.log(line));
+    } catch (err) {
+      throw new CLIError((err as Error).message, "no_kernels");
     }
     const configDir = opts.configDir ?? defaultConfigDir(opts.env);
     const consentFile = consentPath(configDir, opts.consentFile);
@@ -136,7 +139,6 @@ export class Agent {
         `consent file ${consentFile}: consent is revoked; grant it again with 'aria-agent consent set revoked=false'`,
         "consent_revoked",
       );
-    const cacheDir = opts.cacheDir ?? defaultCacheDir({ ARIA_CACHE_DIR: opts.env.ARIA_CACHE_DIR, XDG_CACHE_HOME: opts.env.XDG_CACHE_HOME });
     const resolved = await resolveModel(opts.model, cacheDir).catch((err: unknown) => {
       throw new CLIError((err as Error).message, "bad_model");
     });

@@ -5,7 +5,7 @@
  * diagnostics go to stderr.
  */
 import { KernelError, Kernels } from "../../kernels/engine.ts";
-import { kernelLibraryExists, kernelLibraryPath } from "../../kernels/library-path.ts";
+import { ensureKernelLibrary } from "../../kernels/library-path.ts";
 import { defaultCacheDir } from "../../model/builtin.ts";
 import { resolveModel } from "../../model/resolve-model.ts";
 import { LoadedModel } from "../../serve/loaded-model.ts";
@@ -43,13 +43,15 @@ export async function run(args: string[]): Promise<void> {
   const threads = positiveInt(opts.threads, "threads", navigator.hardwareConcurrency || 1);
   const head = headOption(opts.head);
 
-  const libPath = kernelLibraryPath(process.env.ARIA_KERNELS_LIB);
-  if (!kernelLibraryExists(libPath))
-    throw new CLIError(`native kernels not found at ${libPath}; build them with 'npm run kernels'`, "no_kernels");
-  const resolved = await resolveModel(
-    opts.model,
-    opts["cache-dir"] ?? defaultCacheDir({ ARIA_CACHE_DIR: process.env.ARIA_CACHE_DIR, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME }),
-  ).catch((err: unknown) => {
+  const cacheDir =
+    opts["cache-dir"] ?? defaultCacheDir({ ARIA_CACHE_DIR: process.env.ARIA_CACHE_DIR, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME });
+  let libPath: string;
+  try {
+    libPath = ensureKernelLibrary(process.env.ARIA_KERNELS_LIB, cacheDir, (line) => console.error(`aria-agent: ${line}`));
+  } catch (err) {
+    throw new CLIError((err as Error).message, "no_kernels");
+  }
+  const resolved = await resolveModel(opts.model, cacheDir).catch((err: unknown) => {
     throw new CLIError((err as Error).message, "bad_model");
   });
   const loadStarted = performance.now();
