@@ -29,6 +29,8 @@ export function startAgent(opts: {
   /** Extra environment for the agent (e.g. ARIA_KERNELS_LIB). */
   env?: Record<string, string>;
   onLine?: (line: string) => void;
+  /** The agent's command file (default the checkout's; an installed package's bin). */
+  entry?: string;
 }): ChildProcess;
 export function waitForModel(
   url: string,

@@ -37,6 +37,8 @@ const model = await LoadedModel.load(kernels, "bench", path!, {
   hashCacheDir: cacheDir,
 });
 const { nEmbd, nLayer } = model.native.info;
+// What an agent's login announces (computed from the vocabulary).
+if (model.maxTokenBytes < 1) throw new Error("no token has bytes");
 const session = model.native.createSession(begin, end, PROMPT + DECODE);
 const rows = (n: number) =>
   begin === 0

@@ -481,7 +481,7 @@ static int requantize_head(aria_model *m, char *err, size_t err_len) {
     }
     const aria_requant_f16_q8_0_fn f16_row = aria_requant_f16_q8_0_for(ARIA_TIER_BEST);
     /* Rows read from the file mapping (a last stage's tied head) are let go as they are done. */
-    const int64_t release_every = 256;
+    const int64_t release_every = 64;
     for (int64_t j = 0; j < w->n_out; j++) {
         const uint8_t *src = w->data + (uint64_t)j * w->row_bytes;
         if (j > 0 && j % release_every == 0) /* rows [j - release_every, j) are done */

@@ -209,3 +209,15 @@ describe("BpeTokenizer.fromGguf", () => {
     expect(() => BpeTokenizer.fromGguf(md("gpt2"))).toThrow(/tokens is missing/);
   });
 });
+
+describe("maxPieceBytes", () => {
+  test("is the longest decoded piece, on the built-in vocabulary", async () => {
+    const { trainBpe } = await import("../../agent/src/model/bpe-trainer.ts");
+    const { BUILTIN_CORPUS } = await import("../../agent/src/model/corpus.ts");
+    const { vocab, merges } = trainBpe(BUILTIN_CORPUS, { targetMerges: 400 });
+    const tok = new BpeTokenizer({ tokens: [...vocab, "<|eot_id|>", "ünï"], merges, tokenTypes: [...vocab.map(() => 1), 3, 4] });
+    let most = 1;
+    for (let id = 0; id < tok.vocabSize; id++) most = Math.max(most, tok.decodePiece(id).length);
+    expect(tok.maxPieceBytes()).toBe(most);
+  });
+});

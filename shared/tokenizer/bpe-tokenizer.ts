@@ -4,10 +4,10 @@
  */
 import { type GgufMetadata, metaBool, metaInteger, metaNumberArray, metaString, metaStringArray } from "../gguf/metadata.ts";
 import { applyMerges } from "./bpe-merge.ts";
-import { BYTE_TO_CHAR, tokenTextToBytes } from "./byte-encoding.ts";
+import { BYTE_TO_CHAR, CHAR_TO_BYTE, tokenTextToBytes } from "./byte-encoding.ts";
 import { TokenizerError } from "./errors.ts";
 import { type PreTokenizerKind, preTokenize, preTokenizerFor } from "./pre-tokenizer.ts";
-import { Tokenizer, utf8, type VocabularyConfig } from "./tokenizer.ts";
+import { Tokenizer, utf8, utf8Length, type VocabularyConfig } from "./tokenizer.ts";
 
 export { type DecodeOptions, type EncodeOptions, TokenType } from "./tokenizer.ts";
 
@@ -88,6 +88,11 @@ export class BpeTokenizer extends Tokenizer {
 
   protected normalPiece(text: string): Uint8Array {
     return tokenTextToBytes(text) ?? utf8.encode(text);
+  }
+
+  protected normalPieceLength(text: string): number {
+    for (let i = 0; i < text.length; i++) if (!CHAR_TO_BYTE.has(text.charCodeAt(i))) return utf8Length(text);
+    return text.length;
   }
 
   private encodeWord(word: string): number[] {

@@ -117,6 +117,18 @@ describe("SpmTokenizer", () => {
     expect(ids.length).toBe(50_000);
   });
 
+  test("maxPieceBytes is the longest decoded piece", () => {
+    const tok = vocab([
+      ["▁", 0],
+      ["▁日本", -1],
+      ["a", 0],
+    ]);
+    let most = 1;
+    for (let id = 0; id < tok.vocabSize; id++) most = Math.max(most, tok.decodePiece(id).length);
+    expect(tok.maxPieceBytes()).toBe(most);
+    expect(most).toBe(7); // " 日本"
+  });
+
   test("the GGUF keys choose it; BOS and EOS default to 1 and 2", () => {
     const tokens = ["<unk>", "<s>", "</s>", "a"];
     const tok = tokenizerFromGguf(

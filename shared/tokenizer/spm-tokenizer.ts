@@ -8,7 +8,7 @@
  */
 import { type GgufMetadata, metaBool, metaInteger, metaNumberArray, metaString, metaStringArray } from "../gguf/metadata.ts";
 import { TokenizerError } from "./errors.ts";
-import { Tokenizer, utf8, type VocabularyConfig } from "./tokenizer.ts";
+import { Tokenizer, utf8, utf8Length, type VocabularyConfig } from "./tokenizer.ts";
 
 /** What a SentencePiece tokenizer is built from; field names follow the GGUF keys. */
 export interface SpmTokenizerConfig extends VocabularyConfig {
@@ -167,5 +167,11 @@ export class SpmTokenizer extends Tokenizer {
 
   protected normalPiece(text: string): Uint8Array {
     return utf8.encode(text.replaceAll(SPACE, " "));
+  }
+
+  protected normalPieceLength(text: string): number {
+    let spaces = 0;
+    for (let i = text.indexOf(SPACE); i >= 0; i = text.indexOf(SPACE, i + 1)) spaces++;
+    return utf8Length(text) - 2 * spaces; // "▁" is 3 bytes, the space it stands for 1
   }
 }

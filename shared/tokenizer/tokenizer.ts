@@ -65,6 +65,21 @@ function alternation(texts: string[]): RegExp | undefined {
   return new RegExp(sorted.map(escapeRegExp).join("|"), "gu");
 }
 
+/** Bytes of `s` in UTF-8 (a lone surrogate counts as U+FFFD's 3), without encoding it. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 export abstract class Tokenizer {
   /** Number of tokens in the vocabulary. */
   readonly vocabSize: number;
@@ -140,6 +155,9 @@ export abstract class Tokenizer {
 
   /** The bytes a NORMAL token's stored text stands for. */
   protected abstract normalPiece(text: string): Uint8Array;
+
+  /** normalPiece(text).length, without allocating (maxPieceBytes runs it over the vocabulary). */
+  protected abstract normalPieceLength(text: string): number;
 
   /**
    * Text -> token ids.
@@ -223,6 +241,26 @@ export abstract class Tokenizer {
     else piece = this.normalPiece(text);
     this.pieces[id] = piece;
     return piece;
+  }
+
+  /**
+   * The most bytes any one token stands for (control tokens rendered as nothing), computed
+   * without filling decodePiece's cache: 128k cached pieces would cost an agent ~10 MB.
+   */
+  maxPieceBytes(): number {
+    let most = 1;
+    for (let id = 0; id < this.vocabSize; id++) {
+      const cached = this.pieces[id];
+      const type = this.types[id];
+      let n: number;
+      if (cached) n = cached.length;
+      else if (type === TokenType.CONTROL || type === TokenType.UNKNOWN || type === TokenType.UNUSED) n = 0;
+      else if (type === TokenType.BYTE && /^<0x[0-9A-Fa-f]{2}>$/.test(this.tokens[id] as string)) n = 1;
+      else if (type === TokenType.USER_DEFINED) n = utf8.encode(this.tokens[id] as string).length;
+      else n = this.normalPieceLength(this.tokens[id] as string);
+      if (n > most) most = n;
+    }
+    return most;
   }
 
   /**

@@ -6,11 +6,13 @@
 import type { ChildProcess } from "node:child_process";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { footprintOf } from "../../agent/src/model/footprint.ts";
+import { readGgufHeaderFile } from "../../agent/src/model/gguf-file.ts";
 import { makeLedgerKey } from "../../scripts/ledger-key.mjs";
 import {
   freePort,
@@ -109,6 +111,39 @@ describe("a model split across agents", () => {
     expect(res.choices[0]?.message.content).toBe(expected);
     // Every agent ran a stage of it.
     for (const a of agents) expect(a.lines.some((l) => /session \d+: stage \d\/3/.test(l))).toBe(true);
+  });
+
+  test("each of 3 agents holds about a third of a whole agent's layer memory (the library's own counts)", async () => {
+    const names = ["m1", "m2", "m3", "whole"];
+    agent("m1", "1/3");
+    agent("m2", "2/3");
+    agent("m3", "3/3");
+    agent("whole", "0-5");
+    await waitForAgents(4);
+    const held = async (name: string) =>
+      waitFor(`${name}'s status file`, () => {
+        try {
+          const s = JSON.parse(readFileSync(join(dir, name, "status.json"), "utf8")) as { model_bytes?: number };
+          return s.model_bytes && s.model_bytes > 0 ? s.model_bytes : null;
+        } catch {
+          return null;
+        }
+      });
+    const [first, middle, last, whole] = await Promise.all(names.map(held));
+    // What the ends hold, from the header: the embedding (first stage) and norm + Q8_0 head (last).
+    const fp = footprintOf((await readGgufHeaderFile(modelPath)).file, "q8_0");
+    const ends = fp.embeddingBytes + fp.outputNormBytes + fp.headBytes;
+    const wholeLayers = whole! - ends;
+    const thirds = [first! - fp.embeddingBytes, middle!, last! - fp.outputNormBytes - fp.headBytes];
+    console.log(
+      `pipeline: whole agent ${whole} B (${wholeLayers} B of layers); thirds hold ${[first, middle, last].join(", ")} B = ` +
+        `${thirds.map((t) => ((100 * t) / wholeLayers).toFixed(1)).join(" %, ")} % of its layer memory`,
+    );
+    // A third of the layers each, plus the library's small per-model tables (~5 KB).
+    for (const t of thirds) {
+      expect(t / wholeLayers).toBeGreaterThan(0.33);
+      expect(t / wholeLayers).toBeLessThan(0.34);
+    }
   });
 
   test("SIGKILL of a replicated stage's agent mid-stream: the stream completes with one machine's output", async () => {

@@ -67,9 +67,7 @@ export class LoadedModel {
 
   /** The most UTF-8 bytes any one token stands for (a prompt of b bytes needs at least b / this many tokens). */
   get maxTokenBytes(): number {
-    let most = 1;
-    for (let id = 0; id < this.tokenizer.vocabSize; id++) most = Math.max(most, this.tokenizer.decodePiece(id).length);
-    return most;
+    return this.tokenizer.maxPieceBytes();
   }
 
   /** The id that ends a text (what constrained decoding chooses when its value is complete). */
