@@ -47,7 +47,9 @@ async function newPage(width = 1280, height = 900): Promise<Page> {
 }
 
 async function openExplorer(page: Page): Promise<void> {
-  await page.goto(`${coordinator.url}/admin/ledger`);
+  // A write by another process to the coordinator's local SQLite (the tamper test's) can hold
+  // its lock for a while on a loaded machine: the page may take longer than usual to come.
+  await page.goto(`${coordinator.url}/admin/ledger`, { timeout: 90_000 });
   await page.fill("#token", adminToken);
   await page.click("#login-form button[type=submit]");
   await page.waitForSelector("#explorer:not([hidden])");
@@ -260,5 +262,5 @@ describe("the admin ledger explorer", () => {
     } finally {
       d1(`UPDATE log_entries SET entry = '${original.replaceAll("'", "''")}' WHERE idx = ${row!.idx}`);
     }
-  });
+  }, 180_000);
 });
