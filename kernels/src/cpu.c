@@ -1,6 +1,9 @@
 /* aria_cpu_features and tier -> ISA resolution (cpu.h). */
 #include "cpu.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
 
@@ -44,6 +47,19 @@ static uint32_t detect_x86(void) {
 }
 #endif
 
+/* ARIA_CPU caps what the detection found, never adds to it — a machine with AVX-512 measures or
+   tests the tiers most PCs run: "avx2" (AVX2 + FMA + F16C), "avxvnni" (that + AVX-VNNI),
+   "avx512" (no cap), "scalar" (the reference kernels). Unset or anything else: no cap. */
+static uint32_t cpu_cap(void) {
+    const uint32_t avx2 = ARIA_CPU_AVX2 | ARIA_CPU_FMA | ARIA_CPU_F16C;
+    const char *cap = getenv("ARIA_CPU");
+    if (!cap) return 0xffffffffu;
+    if (strcmp(cap, "scalar") == 0) return 0;
+    if (strcmp(cap, "avx2") == 0) return avx2;
+    if (strcmp(cap, "avxvnni") == 0) return avx2 | ARIA_CPU_AVXVNNI;
+    return 0xffffffffu;
+}
+
 uint32_t aria_cpu_features(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     /* CPUID traps to the hypervisor on VMs (~1 us or more each), and tier resolution asks for
@@ -53,12 +69,12 @@ uint32_t aria_cpu_features(void) {
     static uint32_t cache;
     uint32_t f = __atomic_load_n(&cache, __ATOMIC_RELAXED);
     if (!(f & 0x80000000u)) {
-        f = detect_x86() | 0x80000000u;
+        f = (detect_x86() & cpu_cap()) | 0x80000000u;
         __atomic_store_n(&cache, f, __ATOMIC_RELAXED);
     }
     return f & 0x7fffffffu;
 #elif defined(__aarch64__)
-    return ARIA_CPU_NEON; /* Advanced SIMD is mandatory on AArch64 */
+    return ARIA_CPU_NEON & cpu_cap(); /* Advanced SIMD is mandatory on AArch64 */
 #else
     return 0;
 #endif
