@@ -14,6 +14,7 @@ import os from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { runBitnetCpp } from "./kernels/bitnet-cpp.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const HERE = join(ROOT, "benchmarks", "kernels");
@@ -24,7 +25,9 @@ export const usage = `usage: npm run bench -- kernels [options]
   --repeats N           rounds; each figure is its best round (default 3)
   --decode-tokens N     timed decode steps per run (default 64)
   --shape 2b4t|small    model shape (default 2b4t; small = a quick end-to-end check)
-  --skip-llama          ARIA and bandwidth only`;
+  --skip-llama          ARIA and bandwidth only
+  --bitnet-cpp DIR      also bitnet.cpp's llama-bench from this build dir, on the I2_S file
+  --cpu avx2|avxvnni    run ARIA with the SIMD features capped (ARIA_CPU): the tier most PCs have`;
 
 const THREADS = [1, 2];
 const BATCH_THREADS = 2;
@@ -133,11 +136,22 @@ function fmt(x, digits = 1) {
   return x === undefined || x === null || Number.isNaN(x) ? "—" : x.toFixed(digits);
 }
 
+/**
+ * Each ARIA row's peer in the same run, like for like: the same file format, head type, mode and
+ * thread count — bitnet.cpp on I2_S, llama.cpp on TQ2_0. A row without one gets no ratio.
+ */
+function peerOf(results, r) {
+  if (r.system !== "aria") return undefined;
+  const system = r.format === "i2_s" ? "bitnet.cpp" : "llama.cpp";
+  return results.find(
+    (p) => p.system === system && p.format === r.format && p.head === r.head && p.mode === r.mode && p.threads === r.threads,
+  );
+}
+
 function table(results) {
-  const llama = (mode, threads) => results.find((r) => r.system === "llama.cpp" && r.mode === mode && r.threads === threads);
-  const head = ["system", "format", "head", "mode", "thr", "tok/s", "roofline", "% roofline", "aria / llama.cpp"];
+  const head = ["system", "format", "head", "mode", "thr", "tok/s", "roofline", "% roofline", "aria / peer"];
   const lines = results.map((r) => {
-    const peer = r.system === "aria" ? llama(r.mode, r.threads) : undefined;
+    const peer = peerOf(results, r);
     return [
       r.system,
       r.format,
@@ -147,7 +161,7 @@ function table(results) {
       fmt(r.tokens_per_s, 2),
       fmt(r.roofline_tokens_per_s, 1),
       `${fmt((100 * r.tokens_per_s) / r.roofline_tokens_per_s, 0)} %`,
-      peer ? `${fmt(r.tokens_per_s / peer.tokens_per_s, 2)}×` : "",
+      peer ? `${fmt(r.tokens_per_s / peer.tokens_per_s, 2)}× ${peer.system}` : "",
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
@@ -166,6 +180,8 @@ export async function run(argv) {
         "decode-tokens": { type: "string", default: "64" },
         shape: { type: "string", default: "2b4t" },
         "skip-llama": { type: "boolean", default: false },
+        "bitnet-cpp": { type: "string" },
+        cpu: { type: "string" },
       },
     }));
   } catch (e) {
@@ -174,6 +190,11 @@ export async function run(argv) {
   const repeats = Number(values.repeats);
   const decodeTokens = Number(values["decode-tokens"]);
   if (!(repeats >= 1) || !(decodeTokens >= 1) || !["2b4t", "small"].includes(values.shape)) throw new UsageError("bad option value");
+  if (values.cpu !== undefined && !["avx2", "avxvnni", "scalar"].includes(values.cpu))
+    throw new UsageError("--cpu is avx2, avxvnni or scalar");
+  // The cap goes to every ARIA child through the environment (docs/kernels-abi.md, "Forcing a tier").
+  if (values.cpu) process.env.ARIA_CPU = values.cpu;
+  else delete process.env.ARIA_CPU;
 
   const lib = process.env.ARIA_KERNELS_LIB || join(ROOT, "kernels", "build", `${process.platform}-${process.arch}`, "libaria.so");
   if (!existsSync(lib)) throw new Error(`${lib} is missing: build the kernels first (npm run kernels)`);
@@ -222,6 +243,7 @@ export async function run(argv) {
   const errors = [];
   const ariaInfo = {};
   let llamaInfo;
+  let bitnetInfo;
   const record = (row) => {
     const key = [row.system, row.format, row.head, row.mode, row.threads].join("/");
     const seen = byKey.get(key);
@@ -237,6 +259,21 @@ export async function run(argv) {
       try {
         const out = lastJsonLine(await runChild(BUN, [join(HERE, "aria.ts"), requestFor(format)], `aria (${format})`), "aria");
         ariaInfo[format] = { cpu_features: featureNames(out.cpu_features), memory: out.memory };
+        out.rows.forEach(record);
+      } catch (e) {
+        errors.push(e.message);
+        console.error(e.message);
+      }
+    }
+    if (values["bitnet-cpp"]) {
+      console.error(`▶ round ${round}/${repeats}: bitnet.cpp on i2_s`);
+      try {
+        const out = runBitnetCpp(values["bitnet-cpp"], models.i2_s.path, THREADS, {
+          prefillTokens: PREFILL_TOKENS,
+          decodeTokens,
+          repeats: 1,
+        });
+        bitnetInfo = out.info;
         out.rows.forEach(record);
       } catch (e) {
         errors.push(e.message);
@@ -267,7 +304,14 @@ export async function run(argv) {
     roofline_tokens_per_s: roofline(models[r.format].bytes, r.head, r.mode, stream.gb_s[String(r.threads)] ?? bandwidth),
   }));
   const report = {
-    machine: { ...machine(cc), load_average_start: loadStart, load_average_end: os.loadavg(), aria: ariaInfo, llama_cpp: llamaInfo },
+    machine: {
+      ...machine(cc),
+      load_average_start: loadStart,
+      load_average_end: os.loadavg(),
+      aria: { ...ariaInfo, cpu_cap: values.cpu ?? null },
+      llama_cpp: llamaInfo,
+      bitnet_cpp: bitnetInfo,
+    },
     bandwidth_gb_s: bandwidth,
     bandwidth_by_threads_gb_s: stream.gb_s,
     bytes_per_token: Object.fromEntries(Object.entries(models).map(([f, m]) => [f, m.bytes])),
