@@ -60,6 +60,8 @@ static int map_open(const char *path, bool copy, aria_map *out, char *err, size_
     out->data = NULL;
     out->size = 0;
     out->alloc_len = 0;
+    out->has_fd = false;
+    out->fd = -1;
     int fd;
     do {
         fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -94,8 +96,19 @@ static int map_open(const char *path, bool copy, aria_map *out, char *err, size_
                              (unsigned long long)size, strerror(e));
         }
         out->data = p;
+#if defined(__linux__) && defined(MADV_NOHUGEPAGE)
+        /* A lazy (range) load reads a few bytes of every tensor and lets pages go as it is done
+           with them: page-cache huge pages mapped whole would make each small read resident
+           2 MB at a time and could not be let go in part. Advice only. */
+        if (!copy) (void)madvise(p, (size_t)size, MADV_NOHUGEPAGE);
+#endif
     }
-    close(fd); /* the mapping keeps the file referenced */
+    if (!copy && out->data) { /* range loads copy through it (aria_map_read) */
+        out->fd = fd;
+        out->has_fd = true;
+    } else {
+        close(fd); /* the mapping keeps the file referenced */
+    }
     out->size = size;
     return ARIA_OK;
 }
@@ -119,7 +132,25 @@ void aria_map_release(const aria_map *map, const void *p, uint64_t len) {
     if (b > a) (void)madvise((void *)a, (size_t)(b - a), MADV_DONTNEED); /* advice: RSS only */
 }
 
+void aria_map_read(const aria_map *map, const void *p, uint64_t len, void *dst) {
+    const uint8_t *src = p;
+    uint64_t done = 0;
+    if (map->has_fd && map->data && src >= map->data && src + len <= map->data + map->size) {
+        const uint64_t off = (uint64_t)(src - map->data);
+        while (done < len) {
+            const size_t want = len - done > (1u << 30) ? (1u << 30) : (size_t)(len - done);
+            const ssize_t r = pread(map->fd, (uint8_t *)dst + done, want, (off_t)(off + done));
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break; /* the rest through the mapping */
+            done += (uint64_t)r;
+        }
+    }
+    if (done < len) memcpy((uint8_t *)dst + done, src + done, (size_t)(len - done));
+}
+
 void aria_map_close(aria_map *map) {
+    if (map->has_fd) close(map->fd);
+    map->has_fd = false;
     if (map->data)
         munmap((void *)(uintptr_t)map->data, map->alloc_len ? map->alloc_len : (size_t)map->size);
     map->data = NULL;

@@ -2,6 +2,7 @@
 #ifndef ARIA_MAPFILE_H
 #define ARIA_MAPFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -9,6 +10,8 @@ typedef struct {
     const uint8_t *data; /* NULL when size == 0 (nothing to map) */
     uint64_t size;
     size_t alloc_len; /* > 0: an anonymous copy of this many bytes; 0: a file mapping */
+    bool has_fd;      /* a lazy mapping keeps its file open for aria_map_read (a zeroed map: no) */
+    int fd;
 } aria_map;
 
 /* Loads path read-only: into huge-page-advised anonymous memory, or, if that fails, as a
@@ -27,7 +30,12 @@ void *aria_malloc_huge(size_t bytes);
    is still correct (the file is read anew). No effect on an anonymous copy or outside the map. */
 void aria_map_release(const aria_map *map, const void *p, uint64_t len);
 
-/* Unmaps; safe on a zeroed map. */
+/* Copies [p, p + len) of a lazy file mapping into dst by reading the file (pread), so the pages
+   never become part of this process's resident memory; from the mapping itself when that is not
+   possible. */
+void aria_map_read(const aria_map *map, const void *p, uint64_t len, void *dst);
+
+/* Unmaps (and closes a lazy mapping's file); safe on a zeroed map. */
 void aria_map_close(aria_map *map);
 
 #endif

@@ -386,6 +386,20 @@ static int bind_layer(loader *L, int il, float *norms) {
     return ARIA_OK;
 }
 
+static int64_t layer_of(const gguf_str *name);
+
+/* Lets go of the file pages under layer il's tensors once bound: binding reads its norms and
+   scales through the mapping, and a page-cache fault may map a whole large folio (up to 2 MB)
+   around each few-byte read. What the range keeps was copied before. */
+static void release_layer_pages(const loader *L, int il) {
+    const gguf_file *g = L->g;
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const gguf_tensor *t = &g->tensors[i];
+        if (layer_of(&t->name) == il)
+            aria_map_release(&L->m->map, L->m->map.data + g->data_offset + t->offset, t->nbytes);
+    }
+}
+
 static int bind_tensors(loader *L) {
     aria_model *m = L->m;
     aria_hparams *hp = &m->hp;
@@ -427,6 +441,7 @@ static int bind_tensors(loader *L) {
     for (int il = 0; il < hp->n_layer && !st; il++) {
         const bool loaded = il >= m->layer_begin && il < m->layer_end;
         st = bind_layer(L, il, loaded ? m->norms + hp->n_embd + (size_t)(il - m->layer_begin) * per_layer : scratch);
+        if (!st) release_layer_pages(L, il);
     }
     free(scratch);
     if (st) return st;
@@ -562,14 +577,9 @@ static bool copy_needed_tensors(aria_model *m, gguf_file *g, int32_t head_type) 
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         gguf_tensor *t = &g->tensors[i];
         if (!tensor_needed(m, t, tied, head_type)) continue;
-        /* In slices, each let go of as soon as it is copied: a 656 MB embedding must not be
-           resident twice at the peak. */
-        const uint64_t slice = 1u << 20;
-        for (uint64_t off = 0; off < t->nbytes; off += slice) {
-            const uint64_t n = t->nbytes - off < slice ? t->nbytes - off : slice;
-            memcpy(buf + at + off, t->data + off, (size_t)n);
-            aria_map_release(&m->map, t->data + off, n);
-        }
+        /* Read from the file, not through the mapping: a 656 MB embedding must not be resident
+           twice at the peak (and the page cache may map large folios around every touch). */
+        aria_map_read(&m->map, t->data, t->nbytes, buf + at);
         t->data = buf + at;
         at += (t->nbytes + 63) / 64 * 64;
     }
