@@ -1,6 +1,7 @@
 /**
- * The BPE merge loop for one word: repeatedly merge the adjacent pair with the lowest merge rank,
- * the leftmost one among equal ranks (llama.cpp's and Hugging Face's order). A binary heap of
+ * The merge loop of both tokenizers: repeatedly merge the adjacent pair with the lowest rank, the
+ * leftmost one among equal ranks — BPE's merge rank (llama.cpp's and Hugging Face's order), or
+ * SentencePiece's negated token score (llama.cpp's llm_tokenizer_spm order). A binary heap of
  * candidate pairs plus a doubly linked list of symbols makes a word of n symbols O(n log n), so
  * long runs (10k spaces, a base64 blob) stay cheap.
  */
@@ -67,6 +68,19 @@ class CandidateHeap {
  * @example applyMerges(["a", "b", "c"], (l, r) => (l + r === "ab" ? 0 : undefined)) // ["ab", "c"]
  */
 export function applyMerges(symbols: readonly string[], rankOf: MergeRank): string[] {
+  const steps = mergeSteps(symbols, rankOf, Number.POSITIVE_INFINITY);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * {@link applyMerges} as a generator that pauses every `stepsPerYield` merges, for callers that
+ * merge one long run of symbols (SentencePiece merges a whole text, not a word at a time) and
+ * must give the event loop a turn meanwhile. Returns the final symbols.
+ */
+export function* mergeSteps(symbols: readonly string[], rankOf: MergeRank, stepsPerYield: number): Generator<void, string[]> {
   const n = symbols.length;
   if (n < 2) return [...symbols];
   const text = [...symbols];
@@ -86,7 +100,9 @@ export function applyMerges(symbols: readonly string[], rankOf: MergeRank): stri
   };
   for (let i = 0; i + 1 < n; i++) consider(i, i + 1);
 
+  let steps = 0;
   while (heap.size > 0) {
+    if (++steps % stepsPerYield === 0) yield;
     const c = heap.pop() as Candidate;
     // Stale if either side changed or was merged away since the candidate was queued.
     if (version[c.left] !== c.leftVersion || version[c.right] !== c.rightVersion || next[c.left] !== c.right) continue;

@@ -3,10 +3,11 @@
  * (LLaMA-2 vocabularies, e.g. bitnet_b1_58-large and -3B; docs/bitnet-format.md §4): spaces become
  * "▁", a space is prefixed to text that starts the prompt or follows a special token, then
  * adjacent pieces are merged greedily by the score of the token they form (highest first, the
- * leftmost on ties) for as long as any pair forms a token; a piece with no token falls back to
- * `<0xXX>` byte tokens. Runs in Bun and workerd.
+ * leftmost on ties; the merge loop BPE uses, bpe-merge.ts) for as long as any pair forms a token;
+ * a piece with no token falls back to `<0xXX>` byte tokens. Runs in Bun and workerd.
  */
 import { type GgufMetadata, metaBool, metaInteger, metaNumberArray, metaString, metaStringArray } from "../gguf/metadata.ts";
+import { mergeSteps } from "./bpe-merge.ts";
 import { TokenizerError } from "./errors.ts";
 import { Tokenizer, utf8, utf8Length, type VocabularyConfig } from "./tokenizer.ts";
 
@@ -22,59 +23,6 @@ export interface SpmTokenizerConfig extends VocabularyConfig {
 const SPACE = "\u2581";
 /** Merge steps between turns given to the event loop by encodeAsync. */
 const STEPS_PER_YIELD = 4096;
-
-/** A candidate merge of two adjacent pieces. */
-interface Bigram {
-  left: number;
-  right: number;
-  score: number;
-  /** Length of the merged text; a piece that changed since makes the candidate stale. */
-  size: number;
-}
-
-/** Higher score first; on equal scores the leftmost pair (llama.cpp's llm_bigram_spm order). */
-function before(a: Bigram, b: Bigram): boolean {
-  return a.score > b.score || (a.score === b.score && a.left < b.left);
-}
-
-/** A binary max-heap of bigrams in {@link before} order. */
-class BigramQueue {
-  private readonly items: Bigram[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  push(b: Bigram): void {
-    const a = this.items;
-    a.push(b);
-    let i = a.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(a[i]!, a[parent]!)) break;
-      [a[i], a[parent]] = [a[parent]!, a[i]!];
-      i = parent;
-    }
-  }
-  pop(): Bigram {
-    const a = this.items;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let best = i;
-        if (l < a.length && before(a[l]!, a[best]!)) best = l;
-        if (r < a.length && before(a[r]!, a[best]!)) best = r;
-        if (best === i) break;
-        [a[i], a[best]] = [a[best]!, a[i]!];
-        i = best;
-      }
-    }
-    return top;
-  }
-}
 
 export class SpmTokenizer extends Tokenizer {
   readonly addSpacePrefix: boolean;
@@ -123,45 +71,19 @@ export class SpmTokenizer extends Tokenizer {
 
   protected *encodeText(text: string, afterSpecial: boolean, out: number[]): Generator<void> {
     const escaped = (this.addSpacePrefix && afterSpecial ? ` ${text}` : text).replaceAll(" ", SPACE);
-    // One piece per code point, linked both ways; a merged-away piece has text "".
-    const piece = Array.from(escaped);
-    const n = piece.length;
-    const prev = new Int32Array(n);
-    const next = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      prev[i] = i - 1;
-      next[i] = i + 1 < n ? i + 1 : -1;
-    }
-    const queue = new BigramQueue();
-    const tryPair = (left: number, right: number) => {
-      if (left < 0 || right < 0) return;
-      const merged = piece[left]! + piece[right]!;
-      const id = this.vocab.get(merged);
-      if (id === undefined) return;
-      queue.push({ left, right, score: this.scores[id]!, size: merged.length });
+    // One piece per code point; a pair merges when it forms a token, the best-scored first.
+    const rankOf = (l: string, r: string) => {
+      const id = this.vocab.get(l + r);
+      return id === undefined ? undefined : -(this.scores[id] as number);
     };
-    for (let i = 1; i < n; i++) tryPair(i - 1, i);
-    let steps = 0;
-    while (queue.size > 0) {
-      if (++steps % STEPS_PER_YIELD === 0) yield;
-      const { left, right, size } = queue.pop();
-      const l = piece[left]!;
-      const r = piece[right]!;
-      if (l.length === 0 || r.length === 0 || l.length + r.length !== size) continue; // stale
-      piece[left] = l + r;
-      piece[right] = "";
-      next[left] = next[right]!;
-      if (next[right]! >= 0) prev[next[right]!] = left;
-      tryPair(prev[left]!, left);
-      tryPair(left, next[left]!);
-    }
-    for (let i = n > 0 ? 0 : -1; i >= 0; i = next[i]!) {
-      const id = this.vocab.get(piece[i]!);
+    const pieces = yield* mergeSteps(Array.from(escaped), rankOf, STEPS_PER_YIELD);
+    for (const piece of pieces) {
+      const id = this.vocab.get(piece);
       if (id !== undefined) {
         out.push(id);
         continue;
       }
-      for (const b of utf8.encode(piece[i]!)) out.push(this.byteIds[b] ?? this.unknownByte(b));
+      for (const b of utf8.encode(piece)) out.push(this.byteIds[b] ?? this.unknownByte(b));
     }
   }
 

@@ -16,6 +16,7 @@ import { readGguf } from "../../shared/gguf/reader.ts";
 import { SpmTokenizer, type Tokenizer, tokenizerFromGguf } from "../../shared/tokenizer/index.ts";
 import { buildOracleModel, ORACLE_GAINS } from "./oracle-model.ts";
 import { ORACLE_TIMEOUT_MS, type OracleAnswer, runOracle } from "./run-oracle.ts";
+import { argmaxAgreement } from "./teacher-forcing.ts";
 import { TOKENIZER_CASES } from "./tokenizer-cases.ts";
 
 /** What SentencePiece does differently: the visible space, byte fallback, the appended tokens. */
@@ -91,18 +92,8 @@ describe("SentencePiece tokenizer parity with llama.cpp", () => {
 
 describe("the SiLU `bitnet` architecture with a SentencePiece vocabulary", () => {
   test("ARIA loads the file and its teacher-forced argmax agrees with llama.cpp", () => {
-    const { nLayer, nVocab } = native.info;
-    expect(nVocab).toBe(tokenizer.vocabSize);
-    const session = native.createSession(0, nLayer, sequence.length);
-    const logits = native.logits(session.forward(native.embed(sequence), sequence.length, 0), sequence.length);
-    session.close();
-    let agree = 0;
-    for (let p = 0; p < sequence.length; p++) {
-      const row = logits.subarray(p * nVocab, (p + 1) * nVocab);
-      let best = 0;
-      for (let t = 1; t < nVocab; t++) if (row[t]! > row[best]!) best = t;
-      if (best === answer.sequences[0]!.argmax[p]) agree++;
-    }
+    expect(native.info.nVocab).toBe(tokenizer.vocabSize);
+    const { agree } = argmaxAgreement(native, [sequence], answer.sequences);
     console.log(`oracle (SentencePiece vocabulary): argmax agreement ${agree}/${sequence.length}`);
     expect(agree / sequence.length).toBeGreaterThanOrEqual(MIN_AGREEMENT);
   });

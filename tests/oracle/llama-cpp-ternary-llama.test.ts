@@ -21,6 +21,7 @@ import { writeGguf } from "../../shared/gguf/writer.ts";
 import { type Tokenizer, tokenizerFromGguf } from "../../shared/tokenizer/index.ts";
 import { ORACLE_GAINS, ORACLE_SHAPE, oracleModelParts } from "./oracle-model.ts";
 import { ORACLE_TIMEOUT_MS, type OracleAnswer, runOracle } from "./run-oracle.ts";
+import { argmaxAgreement } from "./teacher-forcing.ts";
 import { TOKENIZER_CASES } from "./tokenizer-cases.ts";
 
 const MIN_AGREEMENT = 0.95;
@@ -60,22 +61,8 @@ afterAll(() => {
 
 describe("a ternary llama-architecture file", () => {
   test("loads as llama with SiLU and its teacher-forced argmax agrees with llama.cpp", () => {
-    const { nLayer, nVocab } = native.info;
     expect(native.info.arch).toBe(4); // ARIA_ARCH_LLAMA
-    let agree = 0;
-    let positions = 0;
-    for (const [s, ids] of sequences.entries()) {
-      const session = native.createSession(0, nLayer, ids.length);
-      const logits = native.logits(session.forward(native.embed(ids), ids.length, 0), ids.length);
-      session.close();
-      for (let p = 0; p < ids.length; p++) {
-        const row = logits.subarray(p * nVocab, (p + 1) * nVocab);
-        let best = 0;
-        for (let t = 1; t < nVocab; t++) if (row[t]! > row[best]!) best = t;
-        positions++;
-        if (best === answer.sequences[s]!.argmax[p]) agree++;
-      }
-    }
+    const { agree, positions } = argmaxAgreement(native, sequences, answer.sequences);
     console.log(`oracle (ternary llama): argmax agreement ${agree}/${positions}`);
     expect(positions).toBeGreaterThanOrEqual(150);
     expect(agree / positions).toBeGreaterThanOrEqual(MIN_AGREEMENT);

@@ -13,13 +13,12 @@ import { KernelError, Kernels } from "../kernels/engine.ts";
 import { ensureKernelLibrary } from "../kernels/library-path.ts";
 import { Witness } from "../ledger/witness.ts";
 import { defaultCacheDir } from "../model/builtin.ts";
-import { footprintOf, type ModelFootprint, rangeBytes } from "../model/footprint.ts";
-import { readGgufHeaderFile } from "../model/gguf-file.ts";
+import { type ModelFootprint, rangeBytes } from "../model/footprint.ts";
 import { resolveModel } from "../model/resolve-model.ts";
 import { CoordinatorLink } from "../net/coordinator-link.ts";
 import { agentSocketUrl } from "../net/coordinator-url.ts";
 import { AGENT_VERSION } from "../version.ts";
-import { LoadedModel } from "./loaded-model.ts";
+import { LoadedModel, readModelHeader, type TextSide } from "./loaded-model.ts";
 import { pickLayers } from "./pick-layers.ts";
 import { StageServer } from "./stage-server.ts";
 import { STATUS_EVERY_MS, writeStatus } from "./status-file.ts";
@@ -146,8 +145,9 @@ export class Agent {
     // The layers are chosen from the file's header (what each one really holds); then only they
     // are loaded (docs/kernels-abi.md, "Range loads").
     let footprint: ModelFootprint;
+    let text: TextSide;
     try {
-      footprint = footprintOf((await readGgufHeaderFile(resolved.path)).file, opts.head);
+      ({ footprint, text } = await readModelHeader(resolved.path, opts.head));
     } catch (err) {
       throw new CLIError(`cannot read ${resolved.path}: ${(err as Error).message}`, "bad_model");
     }
@@ -186,6 +186,7 @@ export class Agent {
         head: opts.head,
         layers: held,
         hashCacheDir: cacheDir,
+        text,
       });
     } catch (err) {
       if (err instanceof KernelError) throw new CLIError(`cannot load ${resolved.path}: ${err.statusName}: ${err.message}`, "bad_model");

@@ -7,6 +7,7 @@ import type { ChatMessage } from "../../../shared/protocol/messages.ts";
 import { chatTemplateOf, type Tokenizer, TokenTextStream, tokenizerFromGguf } from "../../../shared/tokenizer/index.ts";
 import type { Kernels, NativeModel, NativePool } from "../kernels/engine.ts";
 import { cachedSha256, sha256File } from "../model/file-hash.ts";
+import { footprintOf, type ModelFootprint } from "../model/footprint.ts";
 import { readGgufHeaderFile } from "../model/gguf-file.ts";
 import { chatPromptTokens } from "./chat-prompt.ts";
 
@@ -19,6 +20,14 @@ export interface LoadOptions {
   hashCacheDir?: string;
   /** Load only these layers' weights ([begin, end); the ends only where the range touches them). */
   layers?: { layerBegin: number; layerEnd: number };
+  /** The header's text side when the caller has read it already (readModelHeader): not read again. */
+  text?: TextSide;
+}
+
+/** What the header says about text: the tokenizer and the chat template. */
+export interface TextSide {
+  readonly tokenizer: Tokenizer;
+  readonly chatTemplate: string;
 }
 
 export class LoadedModel {
@@ -33,9 +42,9 @@ export class LoadedModel {
   ) {}
 
   static async load(kernels: Kernels, id: string, path: string, options: LoadOptions): Promise<LoadedModel> {
-    const { tokenizer, chatTemplate } = await textSideOf(path);
-    // The header's arrays are garbage now (textSideOf's scope is gone): let them go before the
-    // weights come in, so the peak is weights + what is kept, not also a parse's leftovers.
+    const { tokenizer, chatTemplate } = options.text ?? (await readModelHeader(path, options.head)).text;
+    // The header's arrays are garbage now (readModelHeader's scope is gone): let them go before
+    // the weights come in, so the peak is weights + what is kept, not also a parse's leftovers.
     Bun.gc(true);
     const native = kernels.loadModel(path, {
       head: options.head === "q8_0" ? "q8_0" : "as-is",
@@ -91,9 +100,16 @@ export class LoadedModel {
   }
 }
 
-/** What the header says about text — the tokenizer and the chat template — and nothing else kept. */
-async function textSideOf(path: string): Promise<{ tokenizer: Tokenizer; chatTemplate: string }> {
+/**
+ * Reads a model's GGUF header once for everything a load needs from it — what each layer range
+ * holds, the tokenizer, the chat template — and keeps nothing else of it (the parsed metadata is
+ * garbage when this returns).
+ */
+export async function readModelHeader(path: string, head: "q8_0" | "file"): Promise<{ footprint: ModelFootprint; text: TextSide }> {
   const { file } = await readGgufHeaderFile(path);
   Bun.gc(true); // the read's buffers, before the tokenizer's maps are built
-  return { tokenizer: tokenizerFromGguf(file.metadata), chatTemplate: chatTemplateOf(file.metadata) };
+  return {
+    footprint: footprintOf(file, head),
+    text: { tokenizer: tokenizerFromGguf(file.metadata), chatTemplate: chatTemplateOf(file.metadata) },
+  };
 }
