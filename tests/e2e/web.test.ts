@@ -129,17 +129,27 @@ describe("the live dashboard", () => {
     expect(await page.textContent("#witnesses")).toContain("witnessed by");
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard.png"), fullPage: true });
     await page.close();
-    // The agent's own view of the same: `aria-agent status --json` on its machine.
-    const status = spawnSync(
-      join(ROOT, "node_modules", ".bin", "bun"),
-      [join(ROOT, "agent", "bin", "aria-agent.ts"), "status", "--json", "--config-dir", join(dir, "first")],
-      {
-        cwd: ROOT,
-        encoding: "utf8",
+    // The agent's own view of the same: `aria-agent status --json` on its machine. The entry is in
+    // the log, so both stages have closed the session and sent receipts; the agent rewrites its
+    // status file within STATUS_SOON_MS of that, so a status showing nothing served is stale.
+    const agentStatus = () => {
+      const run = spawnSync(
+        join(ROOT, "node_modules", ".bin", "bun"),
+        [join(ROOT, "agent", "bin", "aria-agent.ts"), "status", "--json", "--config-dir", join(dir, "first")],
+        { cwd: ROOT, encoding: "utf8" },
+      );
+      expect(run.status).toBe(0);
+      return JSON.parse(run.stdout);
+    };
+    expect(agentStatus().running).toBe(true);
+    const s = await waitFor(
+      "the agent's status to count the request",
+      () => {
+        const now = agentStatus();
+        return now.served.tokens > 0 ? now : null;
       },
+      { timeoutMs: 3_000, intervalMs: 100 },
     );
-    expect(status.status).toBe(0);
-    const s = JSON.parse(status.stdout);
     expect(s).toMatchObject({ running: true, connected: true, model: { id: MODEL, layers: [0, 3] } });
     expect(s.served.tokens).toBeGreaterThan(0);
     expect(typeof s.standing.reputation).toBe("number");

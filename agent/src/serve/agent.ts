@@ -21,7 +21,7 @@ import { AGENT_VERSION } from "../version.ts";
 import { LoadedModel, readModelHeader, type TextSide } from "./loaded-model.ts";
 import { pickLayers } from "./pick-layers.ts";
 import { StageServer } from "./stage-server.ts";
-import { STATUS_EVERY_MS, writeStatus } from "./status-file.ts";
+import { STATUS_EVERY_MS, STATUS_SOON_MS, writeStatus } from "./status-file.ts";
 
 /** Layers to serve: an inclusive range, the i-th of N even parts, or the whole model. */
 export type LayerChoice = { first: number; last: number } | { part: number; of: number } | "all" | "auto";
@@ -89,6 +89,8 @@ export class Agent {
   private readonly server: StageServer;
   private consentWatch: (() => void) | null = null;
   private statusTimer: ReturnType<typeof setInterval> | null = null;
+  /** A write due shortly after served work grew, so `status` does not lag a finished request. */
+  private statusSoonTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly startedAt = Date.now();
 
   private constructor(
@@ -109,6 +111,7 @@ export class Agent {
       {
         send: (m) => this.link?.send(m) ?? false,
         sendFrame: (b) => this.link?.sendFrame(b) ?? false,
+        servedChanged: () => this.statusSoon(),
       },
       (line) => this.log(line),
       identity,
@@ -255,6 +258,15 @@ export class Agent {
     this.statusTimer = setInterval(() => this.writeStatus(), STATUS_EVERY_MS);
   }
 
+  /** Coalesces the writes of many sessions closing together into one, at most STATUS_SOON_MS later. */
+  private statusSoon(): void {
+    if (this.statusSoonTimer || !this.statusTimer) return;
+    this.statusSoonTimer = setTimeout(() => {
+      this.statusSoonTimer = null;
+      this.writeStatus();
+    }, STATUS_SOON_MS);
+  }
+
   /** `<config dir>/status.json` for `aria-agent status`; a failed write is logged, never fatal. */
   private writeStatus(): void {
     try {
@@ -327,6 +339,8 @@ export class Agent {
     if (this.sweeper) clearInterval(this.sweeper);
     if (this.statusTimer) clearInterval(this.statusTimer);
     this.statusTimer = null;
+    if (this.statusSoonTimer) clearTimeout(this.statusSoonTimer);
+    this.statusSoonTimer = null;
     this.writeStatus();
     this.consentWatch?.();
     this.server.closeAll();

@@ -24,6 +24,8 @@ import { TokenChooser } from "./token-chooser.ts";
 export interface StageOutput {
   send(message: AgentMessage): boolean;
   sendFrame(bytes: Uint8Array): boolean;
+  /** A session closed and the served totals grew (the status file is refreshed soon after). */
+  servedChanged?(): void;
 }
 
 interface StageSession {
@@ -242,6 +244,7 @@ export class StageServer {
       this.served.tokens += s.work.tokens;
       this.served.energyMj += s.work.energyMj;
       this.served.cpuMs += s.work.cpuMs;
+      this.out.servedChanged?.();
       if (sendReceipt) this.out.send({ type: "receipt", session: s.id, receipt: this.receiptOf(s) });
     });
   }

@@ -1,12 +1,14 @@
 /**
- * What a running agent is doing, written to `<config dir>/status.json` every two seconds for
- * `aria-agent status` (docs/dashboard.md). Written to a temporary file and renamed, so a reader
- * never sees half a file.
+ * What a running agent is doing, written to `<config dir>/status.json` every two seconds and
+ * shortly after each request it served, for `aria-agent status` (docs/dashboard.md). Written to a
+ * temporary file and renamed, so a reader never sees half a file.
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const STATUS_EVERY_MS = 2_000;
+/** After a session closes the file is rewritten within this long, not at the next period. */
+export const STATUS_SOON_MS = 200;
 
 export interface AgentStatus {
   node_id: string;
