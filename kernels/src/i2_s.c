@@ -18,18 +18,13 @@ int32_t aria_i2_s_block_isum_ref(const uint8_t *block, const int8_t *x) {
     return sum;
 }
 
-/* Groups of QK_K = 256 weights (two blocks) so that I2_S and TQ2_0/TQ1_0 holding the same trits
-   with one scale perform the same f32 operations (kernels.h). */
+/* The row's exact int32 sum of (code - 1) * x, times the tensor scale once (kernels.h): what
+   bitnet.cpp computes, and independent of the order any SIMD tier sums in. */
 float aria_dot_i2_s_i8_ref(int64_t n, const void *w, const int8_t *x, float d) {
     const uint8_t *b = w;
-    float acc = 0.0f;
-    for (int64_t i = 0; i < n; i += QK_K) {
-        int32_t isum = aria_i2_s_block_isum_ref(b + i / 4, x + i);
-        if (i + QK_I2_S < n)
-            isum += aria_i2_s_block_isum_ref(b + i / 4 + I2_S_BLOCK_BYTES, x + i + QK_I2_S);
-        acc += (float)isum * d;
-    }
-    return acc;
+    int32_t isum = 0;
+    for (int64_t i = 0; i < n; i += QK_I2_S) isum += aria_i2_s_block_isum_ref(b + i / 4, x + i);
+    return (float)isum * d;
 }
 
 float aria_i2_s_scale(const void *data, int64_t n_elements) {

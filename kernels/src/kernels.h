@@ -8,10 +8,9 @@
  *    accumulated in index order in f32 (no FMA contraction: the build uses -ffp-contract=off);
  *  - float weights: products accumulated in index order in f32.
  *  - TQ1_0: exactly as TQ2_0 (int32 per 256-weight block, times its fp16 d, index order).
- *  - I2_S: int32 per group of 256 weights (two 128-blocks; a row whose K % 256 == 128 ends with
- *    a group of one block), times the f32 tensor scale d, groups in index order -- the TQ2_0
- *    arithmetic with one d for every block, so the same trits and scale stored as TQ2_0, TQ1_0
- *    or I2_S give bit-identical results.
+ *  - I2_S: the whole row's exact int32 sum, times the f32 tensor scale d once (as bitnet.cpp
+ *    does; |sum| <= ARIA_MAX_FF * 2 * 128 fits). An integer sum has no order, so every tiling
+ *    is bit-identical; the same trits stored as TQ2_0 differ by f32 rounding only.
  *  - Q8_0: int32 per 32-weight block, times the block's fp16 d (times the activation block's
  *    f32 d for the head: (dw * dx) is rounded first), the block terms reduced in the canonical
  *    16-lane striped order (ARIA_LANES below; block b goes to lane b % 16).

@@ -2,8 +2,9 @@
    - the packings against docs/bitnet-format.md §3.2-3.3, decoded independently here;
    - every _ref dot against a plain dequantize-then-f64 dot, at odd row and block counts;
    - every SIMD tier against _ref: integer block sums exactly equal, dots bit for bit;
-   - one model stored as TQ2_0, TQ1_0 and I2_S (same trits, same scale): bit-identical hidden
-     states and logits, at every tier;
+   - one model stored as TQ2_0 and TQ1_0 (same trits, same scale): bit-identical hidden states
+     and logits at every tier; stored as I2_S (one row sum, one scale): its tiers bit-identical,
+     and within I2_S_VS_TQ2_MAX_REL of TQ2_0;
    - the load-time Q8_0 output head (aria_model_load_ex). */
 #include <math.h>
 #include <stdlib.h>
@@ -27,6 +28,12 @@
    token changes (observed 0-5% on 40 random positions; near-ties flip). */
 #define HEAD_Q8_MAX_REL_DIFF 2e-2
 #define HEAD_Q8_MIN_TOP1 0.85
+/* The same model as I2_S vs TQ2_0: the two sum a row's block terms in f32 differently (one scale
+   per row vs per block), which can move an activation across an int8 rounding step in a later
+   layer. Max |logit difference| / max |logit| and top-1 (observed: 0 and 1 on the tiny model,
+   whose block terms add exactly in f32). */
+#define I2_S_VS_TQ2_MAX_REL 1e-3
+#define I2_S_VS_TQ2_MIN_TOP1 0.95
 
 static const int row_counts[] = {1, 3, 7, 13};
 
@@ -300,7 +307,8 @@ static void test_gemms(void) {
     const int n_ws[] = {1, 3, 7, 13, 17}, n_xs[] = {1, 2, 3, 4, 5, 8, 9, 13};
     uint64_t rng = 31337;
     for (int t = 0; t < 4; t++) {
-        const int64_t n = types[t] == ARIA_TYPE_I2_S ? 640 : 512; /* I2_S: 5 groups of 128 */
+        /* I2_S: 11 blocks of 128, past the 8 its AVX2 kernels sum in int16 before widening */
+        const int64_t n = types[t] == ARIA_TYPE_I2_S ? 1408 : 512;
         const int64_t row_bytes = n / blk[t] * blk_bytes[t];
         uint8_t *w = malloc((size_t)(17 * row_bytes));
         int8_t *x = malloc((size_t)(13 * n));
@@ -322,6 +330,11 @@ static void test_gemms(void) {
             rand_rows(&f, &rng, w, 17 * n / blk[t]);
         }
         rand_i8(&rng, x, 13 * n);
+        if (types[t] == ARIA_TYPE_I2_S) { /* extremes: rows of code 3 (+2) against -128 and 127 */
+            memset(w, 0xff, (size_t)(3 * row_bytes));
+            memset(x, -128, (size_t)n);
+            memset(x + n, 127, (size_t)n);
+        }
         for (int64_t i = 0; i < 13 * n; i++) xsum[i / 128] += x[i];
         int bad = 0, cases = 0;
         for (int tier = 0; tier < 2; tier++) {
@@ -336,6 +349,10 @@ static void test_gemms(void) {
                         for (int j = 0; j < nw; j++) {
                             const float want = k.dot_i8(n, w + j * row_bytes, x + r * n, 0.375f);
                             bad += memcmp(&want, &y[r * 17 + j], sizeof want) != 0;
+                            if (types[t] == ARIA_TYPE_I2_S) { /* one exact row sum: every tier alike */
+                                const float ref = aria_dot_i2_s_i8_ref(n, w + j * row_bytes, x + r * n, 0.375f);
+                                bad += memcmp(&want, &ref, sizeof ref) != 0;
+                            }
                             cases++;
                         }
                 }
@@ -414,7 +431,10 @@ static bool run(aria_model *m, const tiny_cfg *c, const int32_t *tok, int n, flo
     return ok;
 }
 
-/* The same trits and scales stored as TQ2_0, TQ1_0 and I2_S give the same bits everywhere. */
+static void compare_logits(const float *a, const float *b, int n, int V, double *max_rel, double *top1);
+
+/* The same trits and scales stored as TQ2_0 and TQ1_0 give the same bits everywhere; as I2_S,
+   the same bits at every tier and logits within rounding of TQ2_0's. */
 static void test_same_trits(const char *arch, int n_ff /* % 256 == 0: TQ2_0 needs it */) {
     enum { N = 24 };
     const uint32_t types[3] = {ARIA_TYPE_TQ2_0, ARIA_TYPE_TQ1_0, ARIA_TYPE_I2_S};
@@ -441,8 +461,21 @@ static void test_same_trits(const char *arch, int n_ff /* % 256 == 0: TQ2_0 need
     }
     CHECK(n_ok == n_runs && n_runs >= 4, "%s: %d of %d runs", arch, n_ok, n_runs);
     for (int k = 1; k < n_runs && n_ok == n_runs; k++) {
+        if (k / 2 == 2) { /* I2_S: tier 1 against I2_S's tier 0, tier 0 against TQ2_0 */
+            if (k % 2 == 1) {
+                CHECK(memcmp(h + (k - 1) * hn, h + k * hn, hn * sizeof(float)) == 0, "%s ffn %d: I2_S tiers differ", arch, n_ff);
+                CHECK(memcmp(lg + (k - 1) * ln, lg + k * ln, ln * sizeof(float)) == 0, "%s ffn %d: I2_S tier logits differ", arch, n_ff);
+                continue;
+            }
+            double max_rel, top1;
+            compare_logits(lg, lg + k * ln, N, c.n_vocab, &max_rel, &top1);
+            printf("  %s ffn %d: I2_S vs TQ2_0 logits: max rel diff %.2e, top-1 agreement %.2f\n", arch, n_ff, max_rel, top1);
+            CHECK(max_rel <= I2_S_VS_TQ2_MAX_REL && top1 >= I2_S_VS_TQ2_MIN_TOP1, "%s ffn %d: I2_S vs TQ2_0: %.2e, top-1 %.2f",
+                  arch, n_ff, max_rel, top1);
+            continue;
+        }
         CHECK(memcmp(h, h + k * hn, hn * sizeof(float)) == 0, "%s ffn %d: hidden states of run %d (%s, tier %d) differ from TQ2_0 ref",
-              arch, n_ff, k, k / 2 == 1 ? "TQ1_0" : k / 2 == 2 ? "I2_S" : "TQ2_0", k % 2);
+              arch, n_ff, k, k / 2 == 1 ? "TQ1_0" : "TQ2_0", k % 2);
         CHECK(memcmp(lg, lg + k * ln, ln * sizeof(float)) == 0, "%s ffn %d: logits of run %d differ", arch, n_ff, k);
     }
     free(h), free(lg);
