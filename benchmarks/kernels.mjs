@@ -15,6 +15,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runBitnetCpp } from "./kernels/bitnet-cpp.mjs";
+import { LLAMA_VARIANT, llamaCommandFor } from "./kernels/llama-cpu-variant.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const HERE = join(ROOT, "benchmarks", "kernels");
@@ -27,7 +28,8 @@ export const usage = `usage: npm run bench -- kernels [options]
   --shape 2b4t|small    model shape (default 2b4t; small = a quick end-to-end check)
   --skip-llama          ARIA and bandwidth only
   --bitnet-cpp DIR      also bitnet.cpp's llama-bench from this build dir, on the I2_S file
-  --cpu avx2|avxvnni    run ARIA with the SIMD features capped (ARIA_CPU): the tier most PCs have`;
+  --cpu avx2|avxvnni    cap ARIA (ARIA_CPU) and llama.cpp (its ggml CPU variant of the same ISA) to
+                        one SIMD tier: avx2 is the tier most PCs have`;
 
 const THREADS = [1, 2];
 const BATCH_THREADS = 2;
@@ -86,7 +88,8 @@ function prompt(length, seed, nVocab) {
 
 /** ARIA_CPU_* bits (kernels/include/aria.h) as names; unknown bits as bitN. */
 const CPU_FEATURES = ["AVX2", "FMA", "F16C", "NEON", "AVXVNNI", "AVX512VNNI"];
-function featureNames(bits) {
+/** aria_cpu_features() bits as names (docs/kernels-abi.md). */
+export function featureNames(bits) {
   const names = [];
   for (let b = 0; b < 32; b++) if (bits & (1 << b)) names.push(CPU_FEATURES[b] ?? `bit${b}`);
   return names;
@@ -231,11 +234,30 @@ export async function run(argv) {
     batchPrompts: BATCH_PROMPT_TOKENS.map((n, i) => prompt(n, 10 + i, nVocab)),
     batchThreads: BATCH_THREADS,
   };
-  const requestFor = (format) => {
-    const path = join(dir, `request-${format}.json`);
-    writeFileSync(path, JSON.stringify({ ...base, model: models[format].path, format }));
+  const requestFor = (format, head = undefined, model = models[format].path) => {
+    const path = join(dir, `request-${format}${head ? `-${head}` : ""}.json`);
+    writeFileSync(path, JSON.stringify({ ...base, model, format, head }));
     return path;
   };
+  // llama.cpp reads its output head as the file stores it: the F16 file, and its twin whose tied
+  // embedding/head is Q8_0 (ARIA's default head type), so each ARIA head has a like-for-like peer.
+  const llamaRuns = [];
+  if (!values["skip-llama"]) {
+    console.error("▶ the TQ2_0 file's Q8_0-head twin for llama.cpp (written once)");
+    const twin = lastJsonLine(
+      await runChild(
+        BUN,
+        [join(HERE, "q8-head-twin.ts"), models.tq2_0.path, models.tq2_0.path.replace(/\.gguf$/, "-q8head.gguf")],
+        "Q8_0-head twin",
+      ),
+      "Q8_0-head twin",
+    );
+    const runner = values.cpu
+      ? llamaCommandFor(ROOT, dir, LLAMA_VARIANT[values.cpu])
+      : { command: process.execPath, args: [join(HERE, "llama.mjs")] };
+    llamaRuns.push({ runner, request: requestFor("tq2_0", "f16"), what: "f16 head" });
+    llamaRuns.push({ runner, request: requestFor("tq2_0", "q8_0", twin.path), what: "q8_0 head (twin file)" });
+  }
 
   // Rounds rather than back-to-back repeats: on a shared machine a burst of other work then spoils
   // one round of a figure, not all of its tries. Each figure is the best round; all are kept.
@@ -280,13 +302,10 @@ export async function run(argv) {
         console.error(e.message);
       }
     }
-    if (!values["skip-llama"]) {
-      console.error(`▶ round ${round}/${repeats}: llama.cpp on tq2_0`);
+    for (const { runner, request, what } of llamaRuns) {
+      console.error(`▶ round ${round}/${repeats}: llama.cpp on tq2_0, ${what}`);
       try {
-        const out = lastJsonLine(
-          await runChild(process.execPath, [join(HERE, "llama.mjs"), requestFor("tq2_0")], "llama.cpp"),
-          "llama.cpp",
-        );
+        const out = lastJsonLine(await runChild(runner.command, [...runner.args, request], "llama.cpp"), "llama.cpp");
         llamaInfo = out.info;
         out.rows.forEach(record);
       } catch (e) {

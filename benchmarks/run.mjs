@@ -4,11 +4,13 @@
 //   npm run bench -- kernels --out results.json
 //   npm run bench -- pipeline --out results.json
 //   npm run bench -- ledger --out results.json
+//   npm run bench -- report                      (benchmarks/results/<machine>/report.md)
 const BENCHMARKS = {
   kernels: () => import("./kernels.mjs"),
   pipeline: () => import("./pipeline.mjs"),
   ledger: () => import("./ledger.mjs"),
   memory: () => import("./memory.mjs"),
+  report: () => import("./report.mjs"),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -19,9 +19,9 @@ const steps = [
   ["kernels: C tests under ASan/UBSan", "make", ["-s", "-C", "kernels", "test-asan"]],
   ["kernels: bit-exact across compilers, tiers, threads, batches", "make", ["-s", "-C", "kernels", "determinism"]],
   [
-    "bun tests (agent, shared, reference, oracle, families)",
+    "bun tests (agent, shared, reference, oracle, families, benchmark harnesses)",
     bin("bun"),
-    ["test", "./agent", "./shared", "./tests/reference", "./tests/oracle", "./tests/families"],
+    ["test", "./agent", "./shared", "./tests/reference", "./tests/oracle", "./tests/families", "./benchmarks"],
   ],
   ["vitest (coordinator in workerd, end to end)", bin("vitest"), ["run"]],
 ];

@@ -74,7 +74,7 @@ const rows = [];
 const rowFields = (threads, mode, tokensPerS) => ({
   system: "llama.cpp",
   format: request.format,
-  head: "f16",
+  head: request.head ?? "f16", // the file's tied embedding/head type
   threads,
   mode,
   tokens_per_s: tokensPerS,

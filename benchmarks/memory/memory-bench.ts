@@ -11,18 +11,18 @@
  *   bun benchmarks/memory/memory-bench.ts [--out FILE] [--models 2b4t,8b] [--splits 1,2,3,4]
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, homedir } from "node:os";
 import { join } from "node:path";
 import { footprintOf, rangeBytes } from "../../agent/src/model/footprint.ts";
 import { readGgufHeaderFile } from "../../agent/src/model/gguf-file.ts";
-import { FAMILIES, writeFamilyFile } from "../../tests/families/published-layouts.ts";
+import { ensureFamilyModel, family } from "../family-models.ts";
 
 const MiB = 2 ** 20;
 const ALLOWANCE = 64 * MiB;
 const ROOT = join(import.meta.dir, "..", "..");
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
-const MODELS = { "2b4t": FAMILIES.find((f) => f.model.includes("2B-4T"))!, "8b": FAMILIES.find((f) => f.model.includes("Llama3-8B"))! };
+const MODELS = { "2b4t": family("2b4t"), "8b": family("8b") };
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -67,17 +67,14 @@ console.log(`idle process (Bun, agent modules, native library): peak RSS ${(idle
 const results: Record<string, unknown>[] = [];
 let allMet = true;
 for (const key of models) {
-  const family = MODELS[key];
-  if (!family) throw new Error(`unknown model ${key} (2b4t, 8b)`);
-  const path = join(cacheDir, `aria-memory-${key}-i2_s.gguf`);
-  if (!existsSync(path)) {
-    const t0 = performance.now();
-    const bytes = writeFamilyFile(family, family.shape, path);
-    console.log(`wrote ${path} (${(bytes / 2 ** 30).toFixed(2)} GiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  }
+  const layout = MODELS[key];
+  if (!layout) throw new Error(`unknown model ${key} (2b4t, 8b)`);
+  const t0 = performance.now();
+  const path = ensureFamilyModel(cacheDir, key);
+  if (performance.now() - t0 > 1000) console.log(`wrote ${path} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const footprint = footprintOf((await readGgufHeaderFile(path)).file, "q8_0");
   const n = footprint.nLayers;
-  console.log(`\n${family.model} shape (${n} layers, I2_S, Q8_0 head):`);
+  console.log(`\n${layout.model} shape (${n} layers, I2_S, Q8_0 head):`);
   console.log("| split | stage | layers | layer bytes | ends     | held (library) | peak − idle | after − idle | target   | met |");
   console.log("| ----- | ----- | ------ | ----------- | -------- | -------------- | ----------- | ------------ | -------- | --- |");
   for (const k of splits) {
@@ -96,7 +93,7 @@ for (const key of models) {
           `| ${mib(layers).padEnd(11)} | ${mib(ends).padEnd(8)} | ${mib(h.allocated).padEnd(14)} | ${mib(peak).padEnd(11)} | ${mib(after).padEnd(12)} | ${mib(target).padEnd(8)} | ${met ? "yes" : "NO"} |`,
       );
       results.push({
-        model: family.model,
+        model: layout.model,
         split: k,
         stage,
         layers: [b, e],
