@@ -122,10 +122,12 @@ static void task_qkv(void *p, int32_t ith, int32_t nth) {
     }
 }
 
-/* Items: (row, query head). Causal GQA attention over the row's own sequence, positions
-   [0, pos]; all keys/values of the chunk are already cached (task_qkv). */
+/* Items: (row, KV head). Causal GQA attention over the row's own sequence, positions [0, pos];
+   all keys/values of the chunk are already cached (task_qkv). The kv_mul query heads that share
+   a KV head are done together so each cached key and value row is read once for all of them
+   (at 1024 positions the cache reads had dominated decode); every head still performs exactly
+   its own dots, softmax and axpys in position order, so results do not change. */
 static void task_attn(void *p, int32_t ith, int32_t nth) {
-    (void)nth;
     fwd_ctx *c = p;
     aria_shard *sh = c->sh;
     const aria_hparams *hp = &c->m->hp;
@@ -133,20 +135,35 @@ static void task_attn(void *p, int32_t ith, int32_t nth) {
     const int32_t hd = hp->head_dim, kv_mul = hp->n_head / hp->n_head_kv;
     const int64_t E = hp->n_embd, KV = (int64_t)hp->n_head_kv * hd;
     const float scale = 1.0f / sqrtf((float)hd);
+    /* this thread's att_len floats: kv_mul rows of `stride` scores (forward() reserves them) */
+    const int64_t stride = sh->att_len / kv_mul;
     float *att = sh->att + (int64_t)ith * sh->att_len;
+    /* A decode step has only n_head_kv groups: split each into `split` parts so every thread
+       gets work (4 items per thread at least), reading the group's rows once per part. */
+    int32_t split = 1;
+    while (split < kv_mul && (int64_t)c->nr * hp->n_head_kv * split < 4 * (int64_t)nth) {
+        split++;
+        while (kv_mul % split) split++;
+    }
+    const int32_t per = kv_mul / split, n_part = hp->n_head_kv * split;
     int64_t i0, i1;
-    while (aria_counter_take(&c->counter, (int64_t)c->nr * hp->n_head, 1, &i0, &i1)) {
-        const int32_t r = (int32_t)(i0 / hp->n_head), h = (int32_t)(i0 % hp->n_head);
+    while (aria_counter_take(&c->counter, (int64_t)c->nr * n_part, 1, &i0, &i1)) {
+        const int32_t r = (int32_t)(i0 / n_part), g = (int32_t)(i0 % n_part / split);
+        const int32_t h0 = g * kv_mul + (int32_t)(i0 % split) * per; /* first query head */
         const aria_seq_slot *s = &sh->seqs[c->seq[r]];
         const int32_t pos = c->pos[r];
-        const float *kc = s->k + c->lc * s->n_ctx * KV + (int64_t)(h / kv_mul) * hd;
-        const float *vc = s->v + c->lc * s->n_ctx * KV + (int64_t)(h / kv_mul) * hd;
-        const float *qh = sh->q + r * E + (int64_t)h * hd;
-        for (int32_t t = 0; t <= pos; t++) att[t] = v->dot(hd, qh, kc + t * KV) * scale;
-        aria_softmax_v(v, att, (int64_t)pos + 1);
-        float *oh = sh->xb + r * E + (int64_t)h * hd;
-        memset(oh, 0, (size_t)hd * sizeof(float));
-        for (int32_t t = 0; t <= pos; t++) v->axpy(hd, att[t], vc + t * KV, oh);
+        const float *kc = s->k + c->lc * s->n_ctx * KV + (int64_t)g * hd;
+        const float *vc = s->v + c->lc * s->n_ctx * KV + (int64_t)g * hd;
+        const float *q0 = sh->q + r * E + (int64_t)h0 * hd;
+        float *o0 = sh->xb + r * E + (int64_t)h0 * hd;
+        for (int32_t t = 0; t <= pos; t++)
+            for (int32_t h = 0; h < per; h++)
+                att[h * stride + t] = v->dot(hd, q0 + (int64_t)h * hd, kc + t * KV) * scale;
+        for (int32_t h = 0; h < per; h++) aria_softmax_v(v, att + h * stride, (int64_t)pos + 1);
+        memset(o0, 0, (size_t)per * hd * sizeof(float));
+        for (int32_t t = 0; t <= pos; t++)
+            for (int32_t h = 0; h < per; h++)
+                v->axpy(hd, att[h * stride + t], vc + t * KV, o0 + (int64_t)h * hd);
     }
 }
 
@@ -274,7 +291,10 @@ static int forward(aria_shard *sh, aria_pool *pool, int32_t n, const int32_t *se
         if (p + 1 > att_len) att_len = p + 1;
     }
     const int32_t n_checked = r < n ? r + 1 : n;
-    if (!st) st = aria_shard_reserve(sh, n < ARIA_CHUNK ? n : ARIA_CHUNK, aria_pool_nth(pool), att_len);
+    /* task_attn keeps the scores of a KV head's kv_mul query heads at once */
+    const int32_t kv_mul = sh->model->hp.n_head / sh->model->hp.n_head_kv;
+    if (!st)
+        st = aria_shard_reserve(sh, n < ARIA_CHUNK ? n : ARIA_CHUNK, aria_pool_nth(pool), att_len * kv_mul);
     if (st) {
         for (int32_t k = 0; k < n_checked; k++) {
             const int32_t s = seq ? seq[k] : seq0;
