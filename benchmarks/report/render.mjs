@@ -43,8 +43,8 @@ export function renderReport(report) {
       `CPU: ${mc.cpu}, ${mc.logical_cpus} logical CPUs, ${mc.memory_gib} GiB RAM, ${mc.os}; SIMD flags ${mc.simd.join(", ")}. ` +
       `ARIA's kernels ran ${tier}: features ${mc.aria_features.join(", ")}. Load average ${f(mc.load_average_start[0], 2)} at the start, ` +
       `${f(mc.load_average_end[0], 2)} at the end. Models: the published layouts at their exact shapes with random ternary weights ` +
-      "(I2_S, as bitnet.cpp writes them), the output head requantized to Q8_0 (ARIA's default). Every figure is one run; " +
-      "decode times embedding + all layers + logits per token after 2 untimed steps.",
+      "(I2_S, as bitnet.cpp writes them), the output head requantized to Q8_0 (ARIA's default). A decode figure is the " +
+      "fastest of 3 consecutive windows of steps after 2 untimed ones (embedding + all layers + logits per token); prefill is one call.",
   );
   lines.push("");
 
@@ -205,6 +205,14 @@ export function renderReport(report) {
   lines.push("");
   lines.push(
     `Measured by the agent's own meter around each decode step (${energyNote(shapes["2b4t"])}); the predecessor's figures were CPU time × TDP estimates too.`,
+  );
+  lines.push("");
+  const d2 = pick(s2, "decode", all);
+  const p2 = PREDECESSOR.shapes["2b4t"];
+  lines.push(
+    `Energy per token × tokens per second is the average power: ARIA's 2B-4T figures imply ${f((d2.mj_per_token * d2.tokens_per_s) / 1000, 1)} W ` +
+      `on ${all} busy threads, the predecessor's ${f((p2.mj_per_token * p2.tokens_per_s) / 1000, 1)} W on 8, which no 8-thread CPU draws under load: ` +
+      "its energy column is not a measurement to compare with.",
   );
   lines.push("");
   charts["energy.svg"] = barChart({
