@@ -5,7 +5,7 @@
    finished (fork-join), which is the only synchronisation needed:
      1. attn_norm + int8 quantization            (per row)
      2. q, k, v BitLinear + RoPE + cache write    (per head: head_dim output rows, all rows)
-     3. attention                                 (per (row, query head))
+     3. attention                                 (per (row, KV head): its query heads together)
      4. attn_sub_norm + quantization              (per row)
      5. attn_output BitLinear + residual add      (per run of output features)
      6. ffn_norm + quantization                   (per row)
@@ -144,7 +144,7 @@ static void task_attn(void *p, int32_t ith, int32_t nth) {
     int64_t i0, i1;
     while (aria_counter_take(&c->counter, (int64_t)c->nr * hp->n_head_kv, 1, &i0, &i1)) {
         const int32_t r = (int32_t)(i0 / hp->n_head_kv), g = (int32_t)(i0 % hp->n_head_kv);
-        const int32_t h0 = g * kv_mul, per = kv_mul; /* the group's query heads */
+        const int32_t h0 = g * kv_mul; /* the group's first query head */
         const aria_seq_slot *s = &sh->seqs[c->seq[r]];
         const int32_t pos = c->pos[r];
         const float *kc = s->k + c->lc * s->n_ctx * KV + (int64_t)g * hd;
@@ -152,12 +152,12 @@ static void task_attn(void *p, int32_t ith, int32_t nth) {
         const float *q0 = sh->q + r * E + (int64_t)h0 * hd;
         float *o0 = sh->xb + r * E + (int64_t)h0 * hd;
         for (int32_t t = 0; t <= pos; t++)
-            for (int32_t h = 0; h < per; h++)
+            for (int32_t h = 0; h < kv_mul; h++)
                 att[h * stride + t] = v->dot(hd, q0 + (int64_t)h * hd, kc + t * KV) * scale;
-        for (int32_t h = 0; h < per; h++) aria_softmax_v(v, att + h * stride, (int64_t)pos + 1);
-        memset(o0, 0, (size_t)per * hd * sizeof(float));
+        for (int32_t h = 0; h < kv_mul; h++) aria_softmax_v(v, att + h * stride, (int64_t)pos + 1);
+        memset(o0, 0, (size_t)kv_mul * hd * sizeof(float));
         for (int32_t t = 0; t <= pos; t++)
-            for (int32_t h = 0; h < per; h++)
+            for (int32_t h = 0; h < kv_mul; h++)
                 v->axpy(hd, att[h * stride + t], vc + t * KV, o0 + (int64_t)h * hd);
     }
 }
@@ -286,10 +286,12 @@ static int forward(aria_shard *sh, aria_pool *pool, int32_t n, const int32_t *se
         if (p + 1 > att_len) att_len = p + 1;
     }
     const int32_t n_checked = r < n ? r + 1 : n;
-    /* task_attn keeps the scores of a KV head's kv_mul query heads at once */
-    const int32_t kv_mul = sh->model->hp.n_head / sh->model->hp.n_head_kv;
+    /* task_attn keeps the scores of a KV head's kv_mul query heads at once; a context and head
+       count whose product does not fit the scratch's int32 length cannot be served. */
+    const int64_t att_need = (int64_t)att_len * (sh->model->hp.n_head / sh->model->hp.n_head_kv);
+    if (!st && att_need > INT32_MAX) st = ARIA_E_NOMEM;
     if (!st)
-        st = aria_shard_reserve(sh, n < ARIA_CHUNK ? n : ARIA_CHUNK, aria_pool_nth(pool), att_len * kv_mul);
+        st = aria_shard_reserve(sh, n < ARIA_CHUNK ? n : ARIA_CHUNK, aria_pool_nth(pool), (int32_t)att_need);
     if (st) {
         for (int32_t k = 0; k < n_checked; k++) {
             const int32_t s = seq ? seq[k] : seq0;
