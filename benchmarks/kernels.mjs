@@ -8,16 +8,15 @@
 // benchmarks/kernels/stream.c compiled by the system cc; then, in each of --repeats rounds, time
 // ARIA (a Bun script over bun:ffi) on each file and llama.cpp (a Node script) on the TQ2_0 file;
 // keep each figure's best round; write JSON and print a table.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { cacheDir, cpuInfo, gitCommit, lastJsonLine, ROOT, runChild, UsageError } from "./common.mjs";
 import { runBitnetCpp } from "./kernels/bitnet-cpp.mjs";
 import { LLAMA_VARIANT, llamaCommandFor } from "./kernels/llama-cpu-variant.mjs";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const HERE = join(ROOT, "benchmarks", "kernels");
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
 
@@ -38,41 +37,6 @@ const DECODE_PROMPT_TOKENS = 8;
 const BATCH_PROMPT_TOKENS = [5, 6, 7, 8];
 const STREAM_MIB = 1024;
 const STREAM_PASSES = 10;
-
-class UsageError extends Error {
-  usage = true;
-}
-
-/** $ARIA_CACHE_DIR, else $XDG_CACHE_HOME/aria, else ~/.cache/aria (as the agent does). */
-function cacheDir(env) {
-  if (env.ARIA_CACHE_DIR) return env.ARIA_CACHE_DIR;
-  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, "aria");
-  return join(os.homedir(), ".cache", "aria");
-}
-
-/** Runs a child, passing its stderr through; resolves with its stdout. */
-function runChild(command, args, what) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => {
-      out += d;
-    });
-    child.on("error", (e) => reject(new Error(`${what}: cannot run ${command}: ${e.message}`)));
-    child.on("close", (code, signal) =>
-      code === 0 ? resolvePromise(out) : reject(new Error(`${what} failed (${signal ?? `exit ${code}`})`)),
-    );
-  });
-}
-
-function lastJsonLine(text, what) {
-  const line = text.trim().split("\n").pop();
-  try {
-    return JSON.parse(line);
-  } catch {
-    throw new Error(`${what} printed no JSON result`);
-  }
-}
 
 /** Deterministic prompt ids: BOS then pseudo-random ordinary tokens (never special ones). */
 function prompt(length, seed, nVocab) {
@@ -101,14 +65,12 @@ function firstLine(command, args) {
 }
 
 function machine(cc) {
-  const cpuinfo = existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "";
-  const flags = new Set((cpuinfo.match(/^flags\s*:(.*)$/m)?.[1] ?? "").trim().split(/\s+/));
+  const { model, flags } = cpuInfo();
   const nlc = JSON.parse(readFileSync(join(ROOT, "node_modules", "node-llama-cpp", "package.json"), "utf8"));
   const release = join(ROOT, "node_modules", "node-llama-cpp", "llama", "binariesGithubRelease.json");
-  const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).stdout.trim();
-  const dirty = spawnSync("git", ["status", "--porcelain"], { cwd: ROOT, encoding: "utf8" }).stdout.trim() !== "";
+  const git = gitCommit();
   return {
-    cpu: cpuinfo.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? os.cpus()[0]?.model,
+    cpu: model,
     logical_cpus: os.availableParallelism(),
     cpu_flags: ["avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx512vl"].filter((f) => flags.has(f)),
     memory_gb: Math.round(os.totalmem() / 2 ** 30),
@@ -118,7 +80,7 @@ function machine(cc) {
     cc: firstLine(cc, ["--version"]),
     node_llama_cpp: nlc.version,
     llama_cpp_binaries: existsSync(release) ? JSON.parse(readFileSync(release, "utf8")).release : undefined,
-    aria_commit: `${git}${dirty ? " (uncommitted changes)" : ""}`,
+    aria_commit: `${git.hash}${git.dirty ? " (uncommitted changes)" : ""}`,
     date: new Date().toISOString(),
   };
 }

@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { makeLedgerKey } from "../scripts/ledger-key.mjs";
 import { freePort, startAgent, startCoordinator, stopGroup, waitFor, waitForModel } from "../scripts/local-network.mjs";
+import { UsageError } from "./common.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const HERE = join(ROOT, "benchmarks", "ledger");
@@ -32,10 +33,6 @@ export const usage = `usage: npm run bench -- ledger [options]
   --completions N    completions on the real coordinator for the inclusion latency (default 30)
   --requests N       requests per proof-fetch figure (default 200)
   --out FILE         write the JSON results there (the table is printed either way)`;
-
-class UsageError extends Error {
-  usage = true;
-}
 
 // ── helpers ─────────────────────────────────────────────────────────────────────────────────────
 

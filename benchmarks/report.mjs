@@ -8,52 +8,25 @@
 // 2B-4T, Llama3-8B-1.58: published layouts, random ternary weights, I2_S, Q8_0 head), thread
 // scaling, 1-8 streams decoded together and context 32-1024 on 2B-4T, and peak memory per format
 // (the kernel benchmark's I2_S and TQ2_0 2B-4T files, each head).
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { isAbsolute, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { cacheDir, cpuInfo, gitCommit, lastJsonLine, ROOT, runChild, UsageError } from "./common.mjs";
 import { featureNames } from "./kernels.mjs";
 import { renderReport } from "./report/render.mjs";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
 
 export const usage = `usage: npm run bench -- report [options]
   --cpu avx2|avxvnni|scalar  cap ARIA's SIMD tier (ARIA_CPU); the report names the tier it ran
-  --quick                    tiny shapes and few tokens: checks the harness in a minute
+  --quick                    tiny shapes and few tokens: checks the harness in seconds
   --out-dir DIR              where report.md and its charts go
                              (default benchmarks/results/<machine>[-<cpu>])`;
 
-class UsageError extends Error {
-  usage = true;
-}
-
-function cacheDir(env) {
-  if (env.ARIA_CACHE_DIR) return env.ARIA_CACHE_DIR;
-  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, "aria");
-  return join(os.homedir(), ".cache", "aria");
-}
-
-function runJson(command, args, what) {
-  return new Promise((res, rej) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => {
-      out += d;
-    });
-    child.on("error", (e) => rej(new Error(`${what}: ${e.message}`)));
-    child.on("close", (code) => {
-      if (code !== 0) return rej(new Error(`${what} exited with code ${code}`));
-      const line = out.trim().split("\n").at(-1);
-      try {
-        res(JSON.parse(line));
-      } catch {
-        rej(new Error(`${what} printed no JSON result`));
-      }
-    });
-  });
+/** Runs a child that prints one JSON line; returns it parsed. */
+async function runJson(command, args, what) {
+  return lastJsonLine(await runChild(command, args, what), what);
 }
 
 /** "intel-xeon-processor-2cpu": the CPU model and logical CPU count, as a directory name. */
@@ -67,17 +40,15 @@ function machineSlug(cpu, n) {
 }
 
 function machine() {
-  const cpuinfo = existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "";
-  const flags = new Set((cpuinfo.match(/^flags\s*:(.*)$/m)?.[1] ?? "").trim().split(/\s+/));
-  const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).stdout.trim();
-  const dirty = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: ROOT, encoding: "utf8" }).stdout.trim() !== "";
+  const { model, flags } = cpuInfo();
+  const git = gitCommit();
   return {
-    cpu: cpuinfo.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? os.cpus()[0]?.model ?? "unknown CPU",
+    cpu: model,
     logical_cpus: os.availableParallelism(),
     memory_gib: Math.round(os.totalmem() / 2 ** 30),
     simd: ["avx2", "fma", "f16c", "avx_vnni", "avx512f", "avx512bw", "avx512_vnni", "asimd", "asimddp"].filter((f) => flags.has(f)),
     os: `${os.type()} ${os.release()}`,
-    commit: git ? `${git}${dirty ? "+changes" : ""}` : undefined,
+    commit: git.hash ? `${git.hash}${git.dirty ? "+changes" : ""}` : undefined,
   };
 }
 
