@@ -18,8 +18,9 @@ enum {
        as its BEST (tests/determinism.c; aria_set_kernel_tier accepts only REF and BEST, the
        internal aria_model_bind_kernels takes these too). Only valid where aria_tier_runs(). */
     ARIA_TIER_X86_AVX2 = 2,    /* AVX2 + FMA + F16C kernels, no VNNI (Haswell .. Zen 3) */
-    ARIA_TIER_X86_AVXVNNI = 3, /* + AVX-VNNI TQ2_0 and Q8_0 kernels, no AVX-512 (Alder Lake) */
-    ARIA_TIER_X86_AVX512 = 4,  /* + the AVX-512 VNNI TQ2_0 GEMM, no AVX-VNNI (Ice Lake, Zen 4) */
+    ARIA_TIER_X86_AVXVNNI = 3, /* + AVX-VNNI TQ2_0, I2_S and Q8_0 kernels, no AVX-512 (Alder Lake) */
+    ARIA_TIER_X86_AVX512 = 4,  /* + the AVX-512 VNNI TQ2_0 GEMMs, no AVX-VNNI (Ice Lake, Zen 4) */
+    ARIA_TIER_MAX = ARIA_TIER_X86_AVX512
 };
 
 /* True when this CPU (and this build) runs tier exactly as named: REF and BEST always. */

@@ -29,7 +29,7 @@ typedef struct {
 #define NEON(...) NULL, NULL, NULL, NULL, NULL
 #endif
 
-/* HOOK: one row per weight type. Columns: {dot_i8, gemm_i8, dot_f32, gemm_f32, dot_q8} for the
+/* HOOK: one row per weight type (or dispatch key, formats.h). Columns: {dot_i8, gemm_i8, dot_f32, gemm_f32, dot_q8} for the
    reference tier, then AVX2, then NEON. Formats' owners add their rows here. */
 static const type_row rows[] = {
     {ARIA_TYPE_TQ2_0,
@@ -39,6 +39,14 @@ static const type_row rows[] = {
     {ARIA_TYPE_TQ1_0,
      {aria_dot_tq1_0_i8_ref, NULL, NULL, NULL, NULL},
      {AVX2(aria_dot_tq1_0_i8_avx2, aria_gemm_tq1_0_i8_avx2, NULL, NULL, NULL)},
+     {NULL, NULL, NULL, NULL, NULL}},
+    {ARIA_KERNELS_TQ2_0_ROW_SUM, /* TQ2_0 whose blocks share one d (formats.h) */
+     {aria_dot_tq2_0_row_sum_i8_ref, NULL, NULL, NULL, NULL},
+     {AVX2(aria_dot_tq2_0_row_sum_i8_avx2, aria_gemm_tq2_0_row_sum_i8_avx2, NULL, NULL, NULL)},
+     {NEON(aria_dot_tq2_0_row_sum_i8_neon, NULL, NULL, NULL, NULL)}},
+    {ARIA_KERNELS_TQ1_0_ROW_SUM, /* TQ1_0 whose blocks share one d */
+     {aria_dot_tq1_0_row_sum_i8_ref, NULL, NULL, NULL, NULL},
+     {AVX2(aria_dot_tq1_0_row_sum_i8_avx2, aria_gemm_tq1_0_row_sum_i8_avx2, NULL, NULL, NULL)},
      {NULL, NULL, NULL, NULL, NULL}},
     {ARIA_TYPE_I2_S, /* only reached for files whose ids are the bitnet.cpp fork's */
      {aria_dot_i2_s_i8_ref, NULL, NULL, NULL, NULL},
@@ -85,10 +93,20 @@ bool aria_kernels_for(uint32_t type, int32_t tier, aria_type_kernels *out) {
                 out->dot_i8 = aria_dot_tq2_0_i8_avxvnni;
                 out->gemm_i8 = aria_gemm_tq2_0_i8_avxvnni;
             }
+            if (type == ARIA_TYPE_I2_S && aria_tier_avxvnni(tier)) {
+                out->dot_i8 = aria_dot_i2_s_i8_avxvnni;
+                out->gemm_i8 = aria_gemm_i2_s_i8_avxvnni;
+            }
+            if (type == ARIA_KERNELS_TQ2_0_ROW_SUM && aria_tier_avxvnni(tier)) {
+                out->dot_i8 = aria_dot_tq2_0_row_sum_i8_avxvnni;
+                out->gemm_i8 = aria_gemm_tq2_0_row_sum_i8_avxvnni;
+            }
 #endif
 #if defined(ARIA_HAVE_AVX512VNNI)
             if (type == ARIA_TYPE_TQ2_0 && aria_tier_avx512vnni(tier))
                 out->gemm_i8 = aria_gemm_tq2_0_i8_avx512;
+            if (type == ARIA_KERNELS_TQ2_0_ROW_SUM && aria_tier_avx512vnni(tier))
+                out->gemm_i8 = aria_gemm_tq2_0_row_sum_i8_avx512;
 #endif
         }
         else if (isa == ARIA_ISA_NEON) resolve(&t->ref, &t->neon, out);

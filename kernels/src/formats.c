@@ -1,6 +1,7 @@
 /* Size rules of the ggml types GGUF files carry (formats.h). */
 #include "formats.h"
 
+#include <math.h>
 #include <stddef.h>
 
 typedef struct {
@@ -72,4 +73,16 @@ const char *aria_type_name(uint32_t type, bool fork_ids) {
         }
     }
     return NULL;
+}
+
+bool aria_blocks_share_d(const uint8_t *data, int64_t n_blocks, int64_t block_bytes,
+                         int64_t d_offset, float *d) {
+    if (n_blocks <= 0) return false;
+    const uint16_t d0 = aria_load_u16(data + d_offset);
+    for (int64_t b = 1; b < n_blocks; b++)
+        if (aria_load_u16(data + b * block_bytes + d_offset) != d0) return false;
+    const float f = aria_fp16_to_fp32(d0);
+    if (!isfinite(f)) return false;
+    *d = f;
+    return true;
 }

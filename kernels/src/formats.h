@@ -59,6 +59,13 @@ enum {
     ARIA_TYPE_MXFP4 = 39  /* upstream only */
 };
 
+/* Kernel dispatch keys that are not GGUF ids: a TQ2_0 / TQ1_0 tensor whose blocks all carry
+   the same d runs the row-sum arithmetic (kernels.h) under these keys (tier.c). */
+enum {
+    ARIA_KERNELS_TQ1_0_ROW_SUM = 0x10000 + ARIA_TYPE_TQ1_0,
+    ARIA_KERNELS_TQ2_0_ROW_SUM = 0x10000 + ARIA_TYPE_TQ2_0
+};
+
 /* Size rule of one type: a row of ne0 elements (ne0 % blck_size == 0) takes
    ne0 / blck_size * type_size bytes; a tensor additionally carries tail_bytes once at its end
    (I2_S keeps its float scale there). */
@@ -68,6 +75,11 @@ typedef struct {
     uint32_t type_size;
     uint32_t tail_bytes;
 } aria_type_traits;
+
+/* True when all n_blocks blocks at data (block_bytes apart, fp16 d at d_offset in each) carry
+   bitwise the same finite d; *d then receives it as f32. Decides the row-sum arithmetic. */
+bool aria_blocks_share_d(const uint8_t *data, int64_t n_blocks, int64_t block_bytes,
+                         int64_t d_offset, float *d);
 
 /* Looks up a type id; fork_ids selects bitnet.cpp's meaning of 36..39. Returns false for ids
    whose size cannot be computed (unknown ids, TL1/TL2, I8_S). */

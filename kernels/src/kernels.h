@@ -4,13 +4,16 @@
  * Every format has a portable `_ref` tier; SIMD tiers (`_avx2`, `_neon`, ...) must have the same
  * signature and return bit-identical results, because the network verifies work by
  * recomputation on other machines. That fixes the arithmetic:
- *  - int8 x ternary: exact int32 sum per 256-weight block, times the block's d as f32, blocks
- *    accumulated in index order in f32 (no FMA contraction: the build uses -ffp-contract=off);
+ *  - int8 x ternary, per-block scales (TQ2_0, TQ1_0): exact int32 sum per 256-weight block,
+ *    times the block's d as f32, blocks accumulated in index order in f32 (no FMA
+ *    contraction: the build uses -ffp-contract=off). TQ1_0 computes exactly as TQ2_0.
+ *  - int8 x ternary, one scale ("row sum"): I2_S, and TQ2_0 / TQ1_0 tensors whose blocks all
+ *    carry the same finite d (the loader checks; dispatch keys ARIA_KERNELS_*_ROW_SUM): the
+ *    whole row's exact int32 sum, times the f32 scale d once (as bitnet.cpp does; |sum| <=
+ *    ARIA_MAX_FF * 2 * 128 fits). An integer sum has no order, so every tiling is
+ *    bit-identical, and the same trits and scale in any of the three formats give the same
+ *    bits.
  *  - float weights: products accumulated in index order in f32.
- *  - TQ1_0: exactly as TQ2_0 (int32 per 256-weight block, times its fp16 d, index order).
- *  - I2_S: the whole row's exact int32 sum, times the f32 tensor scale d once (as bitnet.cpp
- *    does; |sum| <= ARIA_MAX_FF * 2 * 128 fits). An integer sum has no order, so every tiling
- *    is bit-identical; the same trits stored as TQ2_0 differ by f32 rounding only.
  *  - Q8_0: int32 per 32-weight block, times the block's fp16 d (times the activation block's
  *    f32 d for the head: (dw * dx) is rounded first), the block terms reduced in the canonical
  *    16-lane striped order (ARIA_LANES below; block b goes to lane b % 16).
@@ -45,6 +48,8 @@ typedef float (*aria_dot_f32_fn)(int64_t n, const void *w, const float *x);
 /* Exact int32 sum over one 256-weight block: sum (q - 1) * x, x[256]; |sum| <= 2 * 128 * 256. */
 int32_t aria_tq2_0_block_isum_ref(const uint8_t *block, const int8_t *x);
 float aria_dot_tq2_0_i8_ref(int64_t n, const void *w, const int8_t *x, float d);
+/* Row sum (see above): sum of every block's isum, times d (the tensor's shared scale). */
+float aria_dot_tq2_0_row_sum_i8_ref(int64_t n, const void *w, const int8_t *x, float d);
 void aria_quantize_row_tq2_0_ref(const float *x, void *y, int64_t n);
 void aria_dequantize_row_tq2_0_ref(const void *w, float *y, int64_t n);
 
@@ -60,6 +65,7 @@ float aria_dot_bf16_f32_ref(int64_t n, const void *w, const float *x);
 /* Exact int32 sum over one 256-weight block: sum (q - 1) * x, x[256]; |sum| <= 128 * 256. */
 int32_t aria_tq1_0_block_isum_ref(const uint8_t *block, const int8_t *x);
 float aria_dot_tq1_0_i8_ref(int64_t n, const void *w, const int8_t *x, float d);
+float aria_dot_tq1_0_row_sum_i8_ref(int64_t n, const void *w, const int8_t *x, float d);
 /* ggml's quantize_row_tq1_0_ref: d = max|x| per block, q = round(x / d) + 1. */
 void aria_quantize_row_tq1_0_ref(const float *x, void *y, int64_t n);
 void aria_dequantize_row_tq1_0_ref(const void *w, float *y, int64_t n);
@@ -141,7 +147,8 @@ aria_gemm_q8_fn aria_gemm_q8_for(uint32_t type, int32_t tier);
    row there; its SIMD files go in arch/<isa>/ and are listed in the Makefile's AVX2_SRCS (or
    the NEON list). aria_kernels_for() resolves a tier (cpu.h) to the functions to call and
    returns false for a type with no i8 and no f32 kernel. On CPUs with AVX-VNNI / AVX-512 VNNI
-   it then swaps in the VPDPBUSD variants of the TQ2_0 kernels (same results). */
+   it then swaps in the VPDPBUSD variants of the TQ2_0, row-sum TQ2_0 and I2_S kernels (same
+   results). */
 bool aria_kernels_for(uint32_t type, int32_t tier, aria_type_kernels *out);
 
 /* Generic GEMMs over a single-row dot (any format without a tuned GEMM). */

@@ -329,6 +329,14 @@ static int bind_bitlinear(loader *L, int il, const char *base, int64_t n_in, int
     w->row_bytes = row_bytes_of(L, t);
     w->scale = 1.0f;
     w->d = 1.0f;
+    /* One d in every block (a converted BitNet's per-tensor scale): the row-sum arithmetic
+       (kernels.h), bound by aria_model_bind_kernels. Reads each block's d once. */
+    if (t->type == ARIA_TYPE_TQ2_0)
+        w->row_sum = aria_blocks_share_d(t->data, n_in * n_out / QK_K, sizeof(block_tq2_0),
+                                         TQ2_0_D_OFFSET, &w->d);
+    else if (t->type == ARIA_TYPE_TQ1_0)
+        w->row_sum = aria_blocks_share_d(t->data, n_in * n_out / QK_K, sizeof(block_tq1_0),
+                                         TQ1_0_D_OFFSET, &w->d);
     if (t->type == ARIA_TYPE_I2_S) { /* the scale in the tensor's tail (formats.h) */
         w->d = aria_i2_s_scale(t->data, n_in * n_out);
         if (!isfinite(w->d) || !(w->d > 0.0f))

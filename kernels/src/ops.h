@@ -32,7 +32,9 @@ typedef struct {
     float scale;           /* per-tensor output scale ('bitnet' arch .scale tensors), else 1 */
     aria_dot_i8_fn dot_i8;   /* BitLinear weights */
     aria_dot_f32_fn dot_f32; /* float matrices (embedding / head) */
-    float d;                 /* tensor-wide weight scale passed to dot_i8 (I2_S), else 1 */
+    float d;                 /* tensor-wide weight scale passed to dot_i8 (I2_S, row_sum), else 1 */
+    /* TQ2_0 / TQ1_0 whose blocks all carry one d (== d above): bound to the row-sum kernels */
+    bool row_sum;
     aria_dot_q8_fn dot_q8;   /* Q8_0 head on per-32-block int8 activations */
     /* Multi-row kernels bound for the model's tier (tier.c); NULL = generic loop over the dot */
     aria_gemm_i8_fn gemm_i8;

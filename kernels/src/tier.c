@@ -5,7 +5,10 @@
 static bool bind_matrix(aria_matrix *w, int32_t tier) {
     if (!w->data) return true; /* absent (never for a loaded model) */
     aria_type_kernels k;
-    if (!aria_kernels_for(w->type, tier, &k)) return false;
+    uint32_t key = w->type;
+    if (w->row_sum)
+        key = w->type == ARIA_TYPE_TQ2_0 ? ARIA_KERNELS_TQ2_0_ROW_SUM : ARIA_KERNELS_TQ1_0_ROW_SUM;
+    if (!aria_kernels_for(key, tier, &k)) return false;
     w->dot_i8 = k.dot_i8;
     w->gemm_i8 = k.gemm_i8;
     w->dot_f32 = k.dot_f32;

@@ -35,6 +35,15 @@ float aria_dot_tq1_0_i8_ref(int64_t n, const void *w, const int8_t *x, float d_t
     return acc;
 }
 
+/* One scale for the tensor (kernels.h): the row's exact int32 sum, times d once. */
+float aria_dot_tq1_0_row_sum_i8_ref(int64_t n, const void *w, const int8_t *x, float d) {
+    const uint8_t *b = w;
+    int32_t isum = 0;
+    for (int64_t i = 0; i < n / QK_K; i++, b += sizeof(block_tq1_0))
+        isum += aria_tq1_0_block_isum_ref(b, x + i * QK_K);
+    return (float)isum * d;
+}
+
 /* Packs k trits (q in {0,1,2}, first most significant), padded to 5 trits, into one byte. */
 static uint8_t pack_trits(const int *q, int k) {
     unsigned v = 0;

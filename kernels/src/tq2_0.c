@@ -29,6 +29,15 @@ float aria_dot_tq2_0_i8_ref(int64_t n, const void *w, const int8_t *x, float d_t
     return acc;
 }
 
+/* One scale for the tensor (kernels.h): the row's exact int32 sum, times d once. */
+float aria_dot_tq2_0_row_sum_i8_ref(int64_t n, const void *w, const int8_t *x, float d) {
+    const uint8_t *b = w;
+    int32_t isum = 0;
+    for (int64_t i = 0; i < n / QK_K; i++, b += sizeof(block_tq2_0))
+        isum += aria_tq2_0_block_isum_ref(b, x + i * QK_K);
+    return (float)isum * d;
+}
+
 /* ggml's quantize_row_tq2_0_ref: d = max|x| per block, q = round(x / d) + 1. Inputs that are
    already ternary multiples of one scale round-trip exactly. */
 void aria_quantize_row_tq2_0_ref(const float *x, void *y, int64_t n) {

@@ -67,14 +67,19 @@ static bool add_float(gw_file *f, const char *name, uint32_t n_dims, uint64_t ne
 
 /* A BitLinear weight [n_out][n_in]: ternary values times one per-tensor scale d (as in the
    builtin model), stored as TQ2_0, TQ1_0, I2_S (all three hold exactly these values), Q8_0 or
-   floats. */
-static bool add_bitlinear(gw_file *f, const char *name, int n_in, int n_out, uint32_t type, uint64_t *rng) {
+   floats; with row_scales, row r's values are times 1 + (r % 3) / 4 (exact in f16; I2_S, which
+   has one scale, cannot hold them). */
+static bool add_bitlinear(gw_file *f, const char *name, int n_in, int n_out, uint32_t type,
+                          bool row_scales, uint64_t *rng) {
     size_t n = (size_t)n_in * (size_t)n_out;
     float *w = malloc(n * sizeof *w);
     if (!w) return false;
     /* d is exactly representable in f16 so TQ2_0 and float encodings hold the same values. */
     const float d = (float)(32 + tiny_rand(rng) % 32) / 1024.0f;
-    for (size_t i = 0; i < n; i++) w[i] = (float)((int)(tiny_rand(rng) % 3) - 1) * d;
+    for (size_t i = 0; i < n; i++) {
+        const float row_d = row_scales ? d * (1.0f + 0.25f * (float)(i / (size_t)n_in % 3)) : d;
+        w[i] = (float)((int)(tiny_rand(rng) % 3) - 1) * row_d;
+    }
     bool ok;
     uint64_t ne[2] = {(uint64_t)n_in, (uint64_t)n_out};
     if (type == ARIA_TYPE_TQ2_0 || type == ARIA_TYPE_TQ1_0) {
@@ -215,7 +220,7 @@ bool tiny_build(gw_file *f, const tiny_cfg *c) {
         }
         for (int k = 0; k < 7 && ok; k++) {
             snprintf(name, sizeof name, "blk.%d.%s.weight", il, linear_names[k]);
-            ok = add_bitlinear(f, name, n_in[k], n_out[k], c->linear_type, &rng);
+            ok = add_bitlinear(f, name, n_in[k], n_out[k], c->linear_type, c->row_scales, &rng);
             if (ok && c->with_scales) {
                 float s = 0.5f + 0.5f * (uniform(&rng) + 1.0f);
                 snprintf(name, sizeof name, "blk.%d.%s.scale", il, linear_names[k]);

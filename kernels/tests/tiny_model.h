@@ -13,6 +13,9 @@ typedef struct {
     uint32_t linear_type; /* TQ2_0 (default), TQ1_0, I2_S, Q8_0, F16, F32, BF16 */
     bool with_output;     /* write output.weight (else tied) */
     bool with_scales;     /* write blk.N.<w>.scale tensors (arch "bitnet") */
+    /* BitLinear rows scaled by 1, 1.25, 1.5 in turn (TQ2_0 / TQ1_0 then carry per-block d:
+       the per-block arithmetic); default one scale per tensor (the row-sum arithmetic) */
+    bool row_scales;
     uint64_t seed;
 } tiny_cfg;
 

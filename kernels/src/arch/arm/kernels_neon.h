@@ -6,6 +6,7 @@
 #include "kernels.h"
 
 float aria_dot_tq2_0_i8_neon(int64_t n, const void *w, const int8_t *x, float d);
+float aria_dot_tq2_0_row_sum_i8_neon(int64_t n, const void *w, const int8_t *x, float d);
 float aria_dot_f16_f32_neon(int64_t n, const void *w, const float *x);
 
 extern const aria_vec_ops aria_vec_neon;

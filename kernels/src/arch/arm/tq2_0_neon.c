@@ -2,7 +2,8 @@
    as in the reference) and multiplied with vmlal_s8 into int16 lanes: a block puts 32 products
    of |t * x| <= 2 * 128 = 256 in each lane, at most 8192, so int16 is exact; the lanes are then
    widened and added. The float part, (float)isum * d added in block order, is the reference's
-   scalar code. Rows go through the generic GEMM. */
+   scalar code; for a tensor whose blocks share one d, the block sums are added in int32 and
+   multiplied by d once (the row-sum arithmetic). Rows go through the generic GEMM. */
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
@@ -37,5 +38,13 @@ float aria_dot_tq2_0_i8_neon(int64_t n, const void *w, const int8_t *x, float d_
         acc += (float)block_isum(b, x + i * QK_K) * d;
     }
     return acc;
+}
+
+float aria_dot_tq2_0_row_sum_i8_neon(int64_t n, const void *w, const int8_t *x, float d) {
+    const uint8_t *b = w;
+    int32_t isum = 0;
+    for (int64_t i = 0; i < n / QK_K; i++, b += sizeof(block_tq2_0))
+        isum += block_isum(b, x + i * QK_K);
+    return (float)isum * d;
 }
 #endif

@@ -18,10 +18,23 @@ void aria_gemm_tq2_0_i8_avxvnni(int64_t n, const uint8_t *w, uint64_t row_bytes,
                                 const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
                                 int64_t ldy, float d);
 
+/* I2_S and row-sum TQ2_0 with AVX-VNNI (row_sum_avxvnni.c; only when aria_tier_avxvnni()). */
+float aria_dot_i2_s_i8_avxvnni(int64_t n, const void *w, const int8_t *x, float d);
+void aria_gemm_i2_s_i8_avxvnni(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                               const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
+                               int64_t ldy, float d);
+float aria_dot_tq2_0_row_sum_i8_avxvnni(int64_t n, const void *w, const int8_t *x, float d);
+void aria_gemm_tq2_0_row_sum_i8_avxvnni(int64_t n, const uint8_t *w, uint64_t row_bytes,
+                                        int32_t n_w, const int8_t *x, const int32_t *xsum,
+                                        int32_t n_x, float *y, int64_t ldy, float d);
+
 /* The TQ2_0 GEMM with 512-bit VNNI (tq2_0_avx512.c; only when aria_tier_avx512vnni()). */
 void aria_gemm_tq2_0_i8_avx512(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
                                const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
                                int64_t ldy, float d);
+void aria_gemm_tq2_0_row_sum_i8_avx512(int64_t n, const uint8_t *w, uint64_t row_bytes,
+                                       int32_t n_w, const int8_t *x, const int32_t *xsum,
+                                       int32_t n_x, float *y, int64_t ldy, float d);
 
 /* Q8_0 head GEMM (q8_0_gemm_avx2.c; the AVX-VNNI one only when aria_tier_avxvnni()). */
 void aria_gemm_q8_0_q8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
@@ -30,15 +43,27 @@ void aria_gemm_q8_0_q8_avxvnni(int64_t n, const uint8_t *w, uint64_t row_bytes, 
                                const int8_t *xq, const float *xd, int32_t n_x, float *y,
                                int64_t ldy);
 
-/* TQ1_0, I2_S, Q8_0 (tq1_0_avx2.c, i2_s_avx2.c, q8_0_avx2.c) */
+/* TQ1_0, both arithmetics (tq1_0_avx2.c) */
 float aria_dot_tq1_0_i8_avx2(int64_t n, const void *w, const int8_t *x, float d);
 void aria_gemm_tq1_0_i8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
                              const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
                              int64_t ldy, float d);
+float aria_dot_tq1_0_row_sum_i8_avx2(int64_t n, const void *w, const int8_t *x, float d);
+void aria_gemm_tq1_0_row_sum_i8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes,
+                                     int32_t n_w, const int8_t *x, const int32_t *xsum,
+                                     int32_t n_x, float *y, int64_t ldy, float d);
+
+/* The 2-bit formats with one scale per tensor: I2_S, and row-sum TQ2_0 (row_sum_avx2.c) */
 float aria_dot_i2_s_i8_avx2(int64_t n, const void *w, const int8_t *x, float d);
 void aria_gemm_i2_s_i8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
                             const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
                             int64_t ldy, float d);
+float aria_dot_tq2_0_row_sum_i8_avx2(int64_t n, const void *w, const int8_t *x, float d);
+void aria_gemm_tq2_0_row_sum_i8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes,
+                                     int32_t n_w, const int8_t *x, const int32_t *xsum,
+                                     int32_t n_x, float *y, int64_t ldy, float d);
+
+/* Q8_0 (q8_0_avx2.c) */
 float aria_dot_q8_0_i8_avx2(int64_t n, const void *w, const int8_t *x, float d);
 float aria_dot_q8_0_q8_avx2(int64_t n, const void *w, const int8_t *xq, const float *xd);
 void aria_quantize_row_q8_0_f16_avx2(const void *w, void *y, int64_t n);

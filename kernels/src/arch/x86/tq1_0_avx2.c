@@ -10,8 +10,10 @@
      qs[32..48) x 3^4 | qh[0..4) x4 with dword k x 3^k     -> elements 224..255
    _mm256_maddubs_epi16(trit, x) minus maddubs(1, x) gives int16 pairs of (t - 1) * x,
    |pair| <= 2 * 128; 8 vectors stay far from saturation. The exact int32 block sum times the
-   block's d is accumulated block after block in f32, as aria_dot_tq1_0_i8_ref does. The GEMM
-   at the end of the file does the same per output lane. */
+   block's d is accumulated block after block in f32, as aria_dot_tq1_0_i8_ref does; a tensor
+   whose blocks share one d (the row-sum kernels) adds the block sums in int32 and multiplies
+   by d once, as aria_dot_tq1_0_row_sum_i8_ref does. The GEMM at the end of the file does the
+   same per output lane. */
 #include <immintrin.h>
 
 #include "arch/x86/kernels_avx2.h"
@@ -76,11 +78,20 @@ float aria_dot_tq1_0_i8_avx2(int64_t n, const void *w, const int8_t *x, float d_
     return acc;
 }
 
+float aria_dot_tq1_0_row_sum_i8_avx2(int64_t n, const void *w, const int8_t *x, float d) {
+    const uint8_t *b = w;
+    int32_t isum = 0;
+    for (int64_t i = 0; i < n / QK_K; i++, b += sizeof(block_tq1_0))
+        isum += block_isum(b, x + i * QK_K);
+    return (float)isum * d;
+}
+
 /* ---- GEMM: NJ weight rows x NR activation rows per tile, NJ * NR = 8 -----------------------
 
    Lane p = j * NR + r of one f32 vector is output (j, r) and performs exactly the dot's
    operations: per block, isum = sum(t * x) - (the caller's two 128-group sums of x), then
-   acc += (float)isum * d_block, blocks in index order. Trits decoded once per weight row serve
+   acc += (float)isum * d_block, blocks in index order (RS: isum added in int32, times d at
+   the end). Trits decoded once per weight row serve
    all NR activation rows; maddubs pairs <= 2 * 2 * 128, 8 vectors <= 4096 in int16. */
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -93,10 +104,12 @@ ALWAYS_INLINE __m256i hsum8(const __m256i *v) {
                             _mm256_permute2x128_si256(h0, h1, 0x31));
 }
 
-ALWAYS_INLINE void tile(const int NJ, const int NR, int64_t nb, const uint8_t *const *wr,
-                        const int8_t *const *xr, const int32_t *const *sr, float *out) {
+ALWAYS_INLINE void tile(const int RS, const int NJ, const int NR, int64_t nb,
+                        const uint8_t *const *wr, const int8_t *const *xr,
+                        const int32_t *const *sr, float d_rs, float *out) {
     const __m256i ones16 = _mm256_set1_epi16(1);
     __m256 facc = _mm256_setzero_ps();
+    __m256i iacc = _mm256_setzero_si256();
     for (int64_t b = 0; b < nb; b++) {
         __m256i acc[8];
 #pragma GCC unroll 8
@@ -131,15 +144,16 @@ ALWAYS_INLINE void tile(const int NJ, const int NR, int64_t nb, const uint8_t *c
         }
         const __m256i isum =
             _mm256_sub_epi32(hsum8(acc), _mm256_loadu_si256((const __m256i *)bs));
-        facc = _mm256_add_ps(facc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_loadu_ps(dl)));
+        if (RS) iacc = _mm256_add_epi32(iacc, isum);
+        else facc = _mm256_add_ps(facc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_loadu_ps(dl)));
     }
+    if (RS) facc = _mm256_mul_ps(_mm256_cvtepi32_ps(iacc), _mm256_set1_ps(d_rs));
     _mm256_storeu_ps(out, facc);
 }
 
-void aria_gemm_tq1_0_i8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
-                             const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
-                             int64_t ldy, float d) {
-    (void)d; /* per-block scales */
+ALWAYS_INLINE void gemm(const int RS, int64_t n, const uint8_t *w, uint64_t row_bytes,
+                        int32_t n_w, const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
+                        int64_t ldy, float d) {
     const int64_t nb = n / QK_K, ns = n / 128;
     float out[8];
     for (int32_t r0 = 0; r0 < n_x; r0 += 8) {
@@ -158,13 +172,25 @@ void aria_gemm_tq1_0_i8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, in
             for (int j = 0; j < NJ; j++) /* rows past n_w repeat row j0 */
                 wr[j] = w + (uint64_t)(j0 + (j0 + j < n_w ? j : 0)) * row_bytes;
             switch (NR) {
-            case 1: tile(8, 1, nb, wr, xr, sr, out); break;
-            case 2: tile(4, 2, nb, wr, xr, sr, out); break;
-            case 4: tile(2, 4, nb, wr, xr, sr, out); break;
-            default: tile(1, 8, nb, wr, xr, sr, out); break;
+            case 1: tile(RS, 8, 1, nb, wr, xr, sr, d, out); break;
+            case 2: tile(RS, 4, 2, nb, wr, xr, sr, d, out); break;
+            case 4: tile(RS, 2, 4, nb, wr, xr, sr, d, out); break;
+            default: tile(RS, 1, 8, nb, wr, xr, sr, d, out); break;
             }
             for (int j = 0; j < NJ && j0 + j < n_w; j++)
                 for (int r = 0; r < nr; r++) y[(r0 + r) * ldy + j0 + j] = out[j * NR + r];
         }
     }
+}
+
+void aria_gemm_tq1_0_i8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                             const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
+                             int64_t ldy, float d) {
+    gemm(0, n, w, row_bytes, n_w, x, xsum, n_x, y, ldy, d); /* d unused: per-block scales */
+}
+
+void aria_gemm_tq1_0_row_sum_i8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes,
+                                     int32_t n_w, const int8_t *x, const int32_t *xsum,
+                                     int32_t n_x, float *y, int64_t ldy, float d) {
+    gemm(1, n, w, row_bytes, n_w, x, xsum, n_x, y, ldy, d);
 }

@@ -6,7 +6,10 @@
    x[nn*32 + m] and x[128 + nn*32 + m] side by side -- are laid out once per call in a
    permuted copy of the activation rows (xp below). _mm512_dpbusd_epi32 adds u8 x s8 products
    into int32 exactly; a 512-bit accumulator folds to 256 bits (exact int adds) before the
-   same hadd trees and the same per-lane f32 work as the AVX2 tiers. */
+   same hadd trees and the same per-lane f32 work as the AVX2 tiers. The row-sum form (RS, a
+   tensor whose blocks share one d) keeps the int32 accumulators over the whole row and
+   reduces once at the end: exact, so bit-identical to aria_dot_tq2_0_row_sum_i8_ref
+   (|lane| <= MAX_BLOCKS * 4 * 4 * 3 * 128). */
 #include <immintrin.h>
 
 #include "arch/x86/kernels_avx2.h"
@@ -47,21 +50,26 @@ static void permute_row(int64_t nb, const int8_t *x, int8_t *xp) {
         }
 }
 
-/* As tile() in tq2_0_x86.h; xr rows are permuted (permute_row). */
-ALWAYS_INLINE void tile(const int NJ, const int NR, int64_t nb, const uint8_t *const *wr,
-                        const int8_t *const *xr, const int32_t *bs, const uint8_t *pf,
-                        float *out) {
+/* As tile() in tq2_0_x86.h; xr rows are permuted (permute_row). RS: bt holds sum(x) of the
+   whole row per activation row of the tile, d the tensor's scale. */
+ALWAYS_INLINE void tile(const int RS, const int NJ, const int NR, int64_t nb,
+                        const uint8_t *const *wr, const int8_t *const *xr, const int32_t *bs,
+                        const int32_t *bt, float d_rs, const uint8_t *pf, float *out) {
     const __m512i m3 = _mm512_set1_epi8(3);
     __m256 facc8 = _mm256_setzero_ps();
     __m128 facc4 = _mm_setzero_ps();
+    __m512i acc[8];
+#pragma GCC unroll 8
+    for (int p = 0; p < NJ * NR; p++) acc[p] = _mm512_setzero_si512();
     for (int64_t b = 0; b < nb; b++) {
         if (pf) {
             const char *a = (const char *)pf + b * NJ * BLOCK_BYTES;
             for (int k = 0; k < NJ * BLOCK_BYTES; k += 64) _mm_prefetch(a + k, _MM_HINT_T0);
         }
-        __m512i acc[8];
+        if (!RS) {
 #pragma GCC unroll 8
-        for (int p = 0; p < NJ * NR; p++) acc[p] = _mm512_setzero_si512();
+            for (int p = 0; p < NJ * NR; p++) acc[p] = _mm512_setzero_si512();
+        }
         __m512i qs[4];
 #pragma GCC unroll 4
         for (int j = 0; j < NJ; j++) qs[j] = _mm512_loadu_si512(wr[j] + b * BLOCK_BYTES);
@@ -79,6 +87,7 @@ ALWAYS_INLINE void tile(const int NJ, const int NR, int64_t nb, const uint8_t *c
                     acc[j * NR + r] = _mm512_dpbusd_epi32(acc[j * NR + r], q[j], xv);
             }
         }
+        if (RS) continue;
         __m256i a8[8];
 #pragma GCC unroll 8
         for (int p = 0; p < NJ * NR; p++) a8[p] = fold(acc[p]);
@@ -108,20 +117,36 @@ ALWAYS_INLINE void tile(const int NJ, const int NR, int64_t nb, const uint8_t *c
             facc8 = _mm256_add_ps(facc8, _mm256_mul_ps(f, d));
         }
     }
+    if (RS) { /* lane p = j * NR + r: row sum minus row r's sum(x), times d */
+        __m256i a8[8];
+        int32_t t[8];
+#pragma GCC unroll 8
+        for (int p = 0; p < NJ * NR; p++) a8[p] = fold(acc[p]);
+        for (int p = 0; p < NJ * NR; p++) t[p] = bt[p % NR];
+        if (NJ * NR == 4) {
+            const __m128i isum = _mm_sub_epi32(hsum4(a8), _mm_loadu_si128((const __m128i *)t));
+            facc4 = _mm_mul_ps(_mm_cvtepi32_ps(isum), _mm_set1_ps(d_rs));
+        } else {
+            const __m256i isum =
+                _mm256_sub_epi32(hsum8(a8), _mm256_loadu_si256((const __m256i *)t));
+            facc8 = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d_rs));
+        }
+    }
     if (NJ * NR == 4) _mm_storeu_ps(out, facc4);
     else _mm256_storeu_ps(out, facc8);
 }
 
-void aria_gemm_tq2_0_i8_avx512(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
-                               const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
-                               int64_t ldy, float d) {
+ALWAYS_INLINE void gemm(const int RS, int64_t n, const uint8_t *w, uint64_t row_bytes,
+                        int32_t n_w, const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
+                        int64_t ldy, float d) {
     const int64_t nb = n / QK_K, ns = n / 128;
     if (nb > MAX_BLOCKS) {
-        aria_gemm_tq2_0_i8_avx2(n, w, row_bytes, n_w, x, xsum, n_x, y, ldy, d);
+        if (RS) aria_gemm_tq2_0_row_sum_i8_avx2(n, w, row_bytes, n_w, x, xsum, n_x, y, ldy, d);
+        else aria_gemm_tq2_0_i8_avx2(n, w, row_bytes, n_w, x, xsum, n_x, y, ldy, d);
         return;
     }
     int8_t xp[8 * MAX_BLOCKS * QK_K] __attribute__((aligned(64)));
-    int32_t bs[MAX_BLOCKS * 8];
+    int32_t bs[MAX_BLOCKS * 8], bt[8];
     float out[8];
     {
         const int32_t first = n_w < PF_ROWS ? n_w : PF_ROWS;
@@ -136,6 +161,8 @@ void aria_gemm_tq2_0_i8_avx512(int64_t n, const uint8_t *w, uint64_t row_bytes, 
             xr[r] = xp + (r < nr ? r : 0) * nb * QK_K;
             if (r < nr) permute_row(nb, x + rr * n, xp + r * nb * QK_K);
             const int32_t *s = xsum + rr * ns;
+            bt[r] = 0;
+            for (int64_t k = 0; k < ns; k++) bt[r] += s[k];
             if (nr == 1) {
                 if (r == 0)
                     for (int64_t b = 0; b < nb; b++) bs[b] = s[2 * b] + s[2 * b + 1];
@@ -147,13 +174,13 @@ void aria_gemm_tq2_0_i8_avx512(int64_t n, const uint8_t *w, uint64_t row_bytes, 
             for (int32_t j = 0; j < n_w; j += 4) {
                 const uint8_t *wr[4];
                 for (int k = 0; k < 4; k++) wr[k] = w + (j + (j + k < n_w ? k : 0)) * row_bytes;
-                tile(4, 1, nb, wr, xr, bs, j + 4 + PF_ROWS <= n_w ? w + (j + PF_ROWS) * row_bytes : NULL, out);
+                tile(RS, 4, 1, nb, wr, xr, bs, bt, d, j + 4 + PF_ROWS <= n_w ? w + (j + PF_ROWS) * row_bytes : NULL, out);
                 for (int k = 0; k < 4 && j + k < n_w; k++) y[r0 * ldy + j + k] = out[k];
             }
         } else if (nr <= 4) { /* pairs of weight rows: each activation load feeds two */
             for (int32_t j = 0; j < n_w; j += 2) {
                 const uint8_t *wr[2] = {w + j * row_bytes, w + (j + 1 < n_w ? j + 1 : j) * row_bytes};
-                tile(2, 4, nb, wr, xr, bs,
+                tile(RS, 2, 4, nb, wr, xr, bs, bt, d,
                      j + 2 + PF_ROWS <= n_w ? wr[0] + PF_ROWS * row_bytes : NULL, out);
                 for (int k = 0; k < 2 && j + k < n_w; k++)
                     for (int r = 0; r < nr; r++) y[(r0 + r) * ldy + j + k] = out[k * 4 + r];
@@ -161,9 +188,21 @@ void aria_gemm_tq2_0_i8_avx512(int64_t n, const uint8_t *w, uint64_t row_bytes, 
         } else {
             for (int32_t j = 0; j < n_w; j++) {
                 const uint8_t *wr[1] = {w + j * row_bytes};
-                tile(1, 8, nb, wr, xr, bs, j + PF_ROWS < n_w ? wr[0] + PF_ROWS * row_bytes : NULL, out);
+                tile(RS, 1, 8, nb, wr, xr, bs, bt, d, j + PF_ROWS < n_w ? wr[0] + PF_ROWS * row_bytes : NULL, out);
                 for (int r = 0; r < nr; r++) y[(r0 + r) * ldy + j] = out[r];
             }
         }
     }
+}
+
+void aria_gemm_tq2_0_i8_avx512(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                               const int8_t *x, const int32_t *xsum, int32_t n_x, float *y,
+                               int64_t ldy, float d) {
+    gemm(0, n, w, row_bytes, n_w, x, xsum, n_x, y, ldy, d); /* d unused: per-block scales */
+}
+
+void aria_gemm_tq2_0_row_sum_i8_avx512(int64_t n, const uint8_t *w, uint64_t row_bytes,
+                                       int32_t n_w, const int8_t *x, const int32_t *xsum,
+                                       int32_t n_x, float *y, int64_t ldy, float d) {
+    gemm(1, n, w, row_bytes, n_w, x, xsum, n_x, y, ldy, d);
 }

@@ -94,7 +94,7 @@ ALWAYS_INLINE void tile(const int NJ, const int NR, int64_t nb, const uint8_t *c
                     for (int j = 0; j < NJ; j++) acc[j * NR + r] = MAC(acc[j * NR + r], q[j], xv);
                 }
                 /* One running sum per output, kept in its register: left alone, gcc adds the
-                   maddubs products of a block as a tree and spills them (as in i2_s_avx2.c). */
+                   maddubs products of a block as a tree and spills them (as in row_sum_avx2.c). */
 #pragma GCC unroll 8
                 for (int p = 0; p < NJ * NR; p++) __asm__("" : "+x"(acc[p]));
             }
