@@ -116,7 +116,7 @@ ALWAYS_INLINE void tile(const int L, const int NJ, const int NR, int64_t n, cons
 #pragma GCC unroll 8
         for (int p = 0; p < 8; p++) acc[p] = _mm256_setzero_si256();
         for (int64_t k = i; k < end; k += 128) {
-            if (NJ >= 4) { /* one weight row at a time streams well enough on its own */
+            if (NJ >= 2) { /* a lone weight row streams well enough on its own */
                 const int64_t pf = k / 128 * pf_step;
                 for (int64_t o = pf & ~(int64_t)63; o < pf + pf_step; o += 64)
                     _mm_prefetch((const char *)next + o, _MM_HINT_T0);
