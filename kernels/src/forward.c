@@ -128,7 +128,8 @@ static void task_qkv(void *p, int32_t ith, int32_t nth) {
    decode is memory-bound, and at 1024 positions the f32 cache is 157 MB a token for 2B-4T (read
    4 times over before). Splitting a group across threads for balance would read it again, which
    costs more than the imbalance of a decode step's few items. Every head still performs exactly
-   its own dots, softmax and axpys in position order, so results do not change. */
+   its own dots, softmax and axpys in position order (the vec ops attn_scores / attn_mix, one
+   call for all positions), so results do not change. */
 static void task_attn(void *p, int32_t ith, int32_t nth) {
     (void)nth;
     fwd_ctx *c = p;
@@ -151,14 +152,10 @@ static void task_attn(void *p, int32_t ith, int32_t nth) {
         const float *vc = s->v + c->lc * s->n_ctx * KV + (int64_t)g * hd;
         const float *q0 = sh->q + r * E + (int64_t)h0 * hd;
         float *o0 = sh->xb + r * E + (int64_t)h0 * hd;
-        for (int32_t t = 0; t <= pos; t++)
-            for (int32_t h = 0; h < kv_mul; h++)
-                att[h * stride + t] = v->dot(hd, q0 + (int64_t)h * hd, kc + t * KV) * scale;
+        v->attn_scores(hd, kv_mul, q0, kc, KV, pos + 1, scale, att, stride);
         for (int32_t h = 0; h < kv_mul; h++) aria_softmax_v(v, att + h * stride, (int64_t)pos + 1);
         memset(o0, 0, (size_t)kv_mul * hd * sizeof(float));
-        for (int32_t t = 0; t <= pos; t++)
-            for (int32_t h = 0; h < kv_mul; h++)
-                v->axpy(hd, att[h * stride + t], vc + t * KV, o0 + (int64_t)h * hd);
+        v->attn_mix(hd, kv_mul, att, stride, vc, KV, pos + 1, o0);
     }
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "detmath.h"
 #include "kernels.h"
 #include "ops.h"
@@ -207,6 +208,43 @@ static void test_row_ops(void) {
     CHECK(v[4] == 5.0f && v[5] == 6.0f, "rope leaves dims past rope_dims");
 }
 
+/* The fused attention ops of every tier against loops over the reference dot / axpy, bit for
+   bit: head sizes on the fused path (multiples of 16) and off it, 1..5 heads (a group of 4 and
+   a remainder), position counts that are not multiples of anything. */
+static void test_attn_ops(void) {
+    enum { MAX_HD = 144, MAX_NH = 5, MAX_POS = 37, STRIDE = 3 * MAX_HD };
+    static float q[MAX_NH * MAX_HD], kv[MAX_POS * STRIDE], a[MAX_NH * MAX_POS];
+    static float want[MAX_NH * MAX_HD], got[MAX_NH * MAX_HD], sw[MAX_NH * MAX_POS], sg[MAX_NH * MAX_POS];
+    uint64_t rng = 0xa77;
+    for (size_t i = 0; i < sizeof q / sizeof *q; i++) q[i] = (float)((int64_t)(tiny_rand(&rng) % 2001) - 1000) / 333.0f;
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) kv[i] = (float)((int64_t)(tiny_rand(&rng) % 2001) - 1000) / 77.0f;
+    for (size_t i = 0; i < sizeof a / sizeof *a; i++) a[i] = (float)(tiny_rand(&rng) % 1000) / 997.0f;
+    const aria_vec_ops *ref = aria_vec_ops_for(ARIA_TIER_REF);
+    const int hds[] = {16, 40, 64, 128, 144}, nps[] = {1, 2, 17, 37};
+    int bad = 0, cases = 0;
+    for (int tier = 0; tier <= ARIA_TIER_MAX; tier++) {
+        if (!aria_tier_runs(tier)) continue;
+        const aria_vec_ops *v = aria_vec_ops_for(tier);
+        for (size_t hi = 0; hi < sizeof hds / sizeof *hds; hi++)
+            for (int nh = 1; nh <= MAX_NH; nh++)
+                for (size_t pi = 0; pi < sizeof nps / sizeof *nps; pi++) {
+                    const int hd = hds[hi], np = nps[pi];
+                    for (int t = 0; t < np; t++)
+                        for (int h = 0; h < nh; h++)
+                            sw[h * MAX_POS + t] = ref->dot(hd, q + h * hd, kv + t * STRIDE) * 0.125f;
+                    v->attn_scores(hd, nh, q, kv, STRIDE, np, 0.125f, sg, MAX_POS);
+                    for (int h = 0; h < nh; h++) bad += memcmp(sw + h * MAX_POS, sg + h * MAX_POS, (size_t)np * sizeof(float)) != 0;
+                    for (int i = 0; i < nh * hd; i++) want[i] = got[i] = q[i]; /* a non-zero start */
+                    for (int t = 0; t < np; t++)
+                        for (int h = 0; h < nh; h++) ref->axpy(hd, a[h * MAX_POS + t], kv + t * STRIDE + 7, want + h * hd);
+                    v->attn_mix(hd, nh, a, MAX_POS, kv + 7, STRIDE, np, got);
+                    bad += memcmp(want, got, (size_t)(nh * hd) * sizeof(float)) != 0;
+                    cases += 2;
+                }
+    }
+    CHECK(bad == 0, "%d of %d fused attention results differ from dot / axpy loops", bad, cases);
+}
+
 /* Distance in ulps between two finite floats of the same sign or zero. */
 static int64_t ulps(float a, float b) {
     int32_t x, y;
@@ -288,4 +326,5 @@ void test_kernels(void) {
     test_matmul_i8();
     test_act_quant();
     test_row_ops();
+    test_attn_ops();
 }

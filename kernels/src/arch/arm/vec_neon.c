@@ -124,6 +124,18 @@ static void axpy_neon(int64_t n, float a, const float *x, float *y) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
-const aria_vec_ops aria_vec_neon = {dot_neon, sum_neon, sumsq_neon, amax_neon,
-                                    round_i8_neon, axpy_neon, dot_f16_neon};
+static void attn_scores_neon(int32_t hd, int32_t nh, const float *q, const float *k,
+                             int64_t k_stride, int32_t n_pos, float scale, float *s,
+                             int64_t s_stride) {
+    aria_attn_scores_loop(dot_neon, hd, nh, q, k, k_stride, n_pos, scale, s, s_stride);
+}
+
+static void attn_mix_neon(int32_t hd, int32_t nh, const float *a, int64_t a_stride,
+                          const float *v, int64_t v_stride, int32_t n_pos, float *o) {
+    aria_attn_mix_loop(axpy_neon, hd, nh, a, a_stride, v, v_stride, n_pos, o);
+}
+
+const aria_vec_ops aria_vec_neon = {dot_neon,      sum_neon,         sumsq_neon,
+                                    amax_neon,     round_i8_neon,    axpy_neon,
+                                    dot_f16_neon,  attn_scores_neon, attn_mix_neon};
 #endif
