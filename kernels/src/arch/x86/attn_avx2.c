@@ -13,6 +13,8 @@
 #include "arch/x86/kernels_avx2.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
+/* cached rows prefetched ahead of the one in use */
+#define PF_ROWS 8
 
 ALWAYS_INLINE float tree16(__m256 lo, __m256 hi) { /* as in vec_avx2.c */
     const __m256 s8 = _mm256_add_ps(lo, hi);
@@ -26,9 +28,10 @@ void aria_attn_scores_avx2(int32_t hd, int32_t nh, const float *q, const float *
                            int64_t s_stride) {
     for (int32_t t = 0; t < n_pos; t++) {
         const float *kt = k + t * k_stride;
-        /* the next row is a stride away: start fetching it while this one is used nh times */
-        if (t + 1 < n_pos)
-            for (int32_t i = 0; i < hd; i += 16) _mm_prefetch((const char *)(kt + k_stride + i), _MM_HINT_T0);
+        /* rows are a stride apart: fetch a few ahead (one ahead did not cover the latency) */
+        if (t + PF_ROWS < n_pos)
+            for (int32_t i = 0; i < hd; i += 16)
+                _mm_prefetch((const char *)(kt + PF_ROWS * k_stride + i), _MM_HINT_T0);
         for (int32_t h = 0; h < nh; h++) {
             const float *qh = q + (int64_t)h * hd;
             __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
@@ -53,6 +56,11 @@ ALWAYS_INLINE void mix_cols(const int NH, int32_t hd, int32_t c, const float *a,
     }
     for (int32_t t = 0; t < n_pos; t++) {
         const float *vt = v + t * v_stride + c;
+        /* The first column pass brings each value row slice in whole, a few rows ahead: the
+           passes after it then read it from cache instead of one line per strided row. */
+        if (c == 0 && t + PF_ROWS < n_pos)
+            for (int32_t i = 0; i < hd; i += 16)
+                _mm_prefetch((const char *)(vt + PF_ROWS * v_stride + i), _MM_HINT_T0);
         const __m256 x0 = _mm256_loadu_ps(vt), x1 = _mm256_loadu_ps(vt + 8);
 #pragma GCC unroll 4
         for (int h = 0; h < NH; h++) {
