@@ -127,7 +127,7 @@ ARIA_API int aria_model_info(const aria_model *model, int32_t *out, int32_t n);
 ARIA_API int aria_model_memory(const aria_model *model, uint64_t *mapped, uint64_t *allocated);
 
 /* A session is one sequence's state for layers [layer_begin, layer_end): its KV cache
-   ([layer][n_ctx][kv_dim] f32 for K and V) and scratch buffers.
+   ([layer][n_ctx][kv_dim] binary16 for K and V) and scratch buffers.
    Requires 0 <= layer_begin < layer_end <= n_layer (ARIA_E_INVALID_ARG) and
    1 <= n_ctx <= n_ctx_train (ARIA_E_RANGE). */
 ARIA_API int aria_session_create(const aria_model *model, int32_t layer_begin, int32_t layer_end,
@@ -199,7 +199,7 @@ ARIA_API int aria_shard_create(const aria_model *model, int32_t layer_begin, int
 ARIA_API void aria_shard_free(aria_shard *shard);
 
 /* Opens a sequence slot with a KV cache for n_ctx positions (allocated now: [layers][n_ctx]
-   [kv_dim] f32 for K and V). *seq_out is the lowest free id in [0, n_seq_max).
+   [kv_dim] binary16 for K and V). *seq_out is the lowest free id in [0, n_seq_max).
    ARIA_E_INVALID_ARG for n_ctx < 1; ARIA_E_RANGE when every slot is open or n_ctx exceeds the
    model's context; ARIA_E_NOMEM. */
 ARIA_API int aria_seq_open(aria_shard *shard, int32_t n_ctx, int32_t *seq_out);

@@ -115,9 +115,9 @@ static void task_qkv(void *p, int32_t ith, int32_t nth) {
             if (y == sh->kb)
                 rope(src, 1, (int32_t)hd, hp->rope_dims, sh->rope + (int64_t)r * hp->rope_dims);
             const aria_seq_slot *s = &sh->seqs[c->seq[r]];
-            float *cache = (y == sh->kb ? s->k : s->v) +
-                           (c->lc * s->n_ctx + c->pos[r]) * KV + j0;
-            memcpy(cache, src, (size_t)hd * sizeof(float));
+            uint16_t *cache = (y == sh->kb ? s->k : s->v) +
+                              (c->lc * s->n_ctx + c->pos[r]) * KV + j0;
+            c->m->vec->to_f16(hd, src, cache);
         }
     }
 }
@@ -125,8 +125,8 @@ static void task_qkv(void *p, int32_t ith, int32_t nth) {
 /* Items: (row, KV head). Causal GQA attention over the row's own sequence, positions [0, pos];
    all keys/values of the chunk are already cached (task_qkv). The kv_mul query heads that share
    a KV head are done together so each cached key and value row is read once for all of them:
-   decode is memory-bound, and at 1024 positions the f32 cache is 157 MB a token for 2B-4T (read
-   4 times over before). Splitting a group across threads for balance would read it again, which
+   decode is memory-bound, and at 1024 positions the binary16 cache is 79 MB a token for 2B-4T
+   (read 4 times over before). Splitting a group across threads for balance would read it again, which
    costs more than the imbalance of a decode step's few items. Every head still performs exactly
    its own dots, softmax and axpys in position order (the vec ops attn_scores / attn_mix, one
    call for all positions), so results do not change. */
@@ -148,8 +148,8 @@ static void task_attn(void *p, int32_t ith, int32_t nth) {
         const int32_t h0 = g * kv_mul; /* the group's first query head */
         const aria_seq_slot *s = &sh->seqs[c->seq[r]];
         const int32_t pos = c->pos[r];
-        const float *kc = s->k + c->lc * s->n_ctx * KV + (int64_t)g * hd;
-        const float *vc = s->v + c->lc * s->n_ctx * KV + (int64_t)g * hd;
+        const uint16_t *kc = s->k + c->lc * s->n_ctx * KV + (int64_t)g * hd;
+        const uint16_t *vc = s->v + c->lc * s->n_ctx * KV + (int64_t)g * hd;
         const float *q0 = sh->q + r * E + (int64_t)h0 * hd;
         float *o0 = sh->xb + r * E + (int64_t)h0 * hd;
         v->attn_scores(hd, kv_mul, q0, kc, KV, pos + 1, scale, att, stride);

@@ -184,25 +184,29 @@ typedef struct {
     void (*axpy)(int64_t n, float a, const float *x, float *y);  /* y[i] += a * x[i] */
     /* dot with F16 weights, striped: sum f16(w[i]) * x[i] (the f32 dot of F16 rows) */
     float (*dot_f16)(int64_t n, const void *w, const float *x);
-    /* Attention of nh query heads (q: nh rows of hd floats) over n_pos cached rows of their KV
-       head (forward.c task_attn). Every result is bit-identical to the table's dot / axpy:
-       scores: s[h * s_stride + t] = dot(hd, q + h * hd, k + t * k_stride) * scale;
-       mix:    o[h * hd + i] += a[h * a_stride + t] * v[t * v_stride + i], t = 0, 1, .. in
-               order, each step exactly axpy's y + a * x. */
-    void (*attn_scores)(int32_t hd, int32_t nh, const float *q, const float *k, int64_t k_stride,
-                        int32_t n_pos, float scale, float *s, int64_t s_stride);
-    void (*attn_mix)(int32_t hd, int32_t nh, const float *a, int64_t a_stride, const float *v,
+    /* h[i] = binary16 of x[i], round to nearest even (aria_fp32_to_fp16; NaN -> sign | 0x7e00):
+       how keys and values enter the KV cache. */
+    void (*to_f16)(int64_t n, const float *x, uint16_t *h);
+    /* Attention of nh query heads (q: nh rows of hd floats) over n_pos cached binary16 rows of
+       their KV head (forward.c task_attn). Every result is bit-identical to the reference:
+       scores: s[h * s_stride + t] = dot_f16(hd, k + t * k_stride, q + h * hd) * scale;
+       mix:    o[h * hd + i] += a[h * a_stride + t] * f32(v[t * v_stride + i]), t = 0, 1, .. in
+               order, the product rounded before the add (axpy's y + a * x). */
+    void (*attn_scores)(int32_t hd, int32_t nh, const float *q, const uint16_t *k,
+                        int64_t k_stride, int32_t n_pos, float scale, float *s, int64_t s_stride);
+    void (*attn_mix)(int32_t hd, int32_t nh, const float *a, int64_t a_stride, const uint16_t *v,
                      int64_t v_stride, int32_t n_pos, float *o);
 } aria_vec_ops;
 
-/* The attention ops as loops over a tier's dot / axpy (vec.c): the reference tier's, and the
-   fallback of SIMD tiers for shapes their fused versions do not take. */
-void aria_attn_scores_loop(float (*dot)(int64_t, const float *, const float *), int32_t hd,
-                           int32_t nh, const float *q, const float *k, int64_t k_stride,
+/* The attention ops as plain loops (vec.c): the scores over a tier's dot_f16, the mix in
+   scalar code. The reference tier's, and the fallback of SIMD tiers for head sizes their fused
+   versions do not take. */
+void aria_attn_scores_loop(float (*dot_f16)(int64_t, const void *, const float *), int32_t hd,
+                           int32_t nh, const float *q, const uint16_t *k, int64_t k_stride,
                            int32_t n_pos, float scale, float *s, int64_t s_stride);
-void aria_attn_mix_loop(void (*axpy)(int64_t, float, const float *, float *), int32_t hd,
-                        int32_t nh, const float *a, int64_t a_stride, const float *v,
-                        int64_t v_stride, int32_t n_pos, float *o);
+void aria_attn_mix_loop(int32_t hd, int32_t nh, const float *a, int64_t a_stride,
+                        const uint16_t *v, int64_t v_stride, int32_t n_pos, float *o);
+void aria_to_f16_ref(int64_t n, const float *x, uint16_t *h);
 
 /* The primitives of a tier (never NULL). */
 const aria_vec_ops *aria_vec_ops_for(int32_t tier);

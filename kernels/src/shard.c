@@ -126,11 +126,11 @@ int aria_seq_open(aria_shard *sh, int32_t n_ctx, int32_t *seq_out) {
     if (s == sh->n_seq_max) return ARIA_E_RANGE;
     const uint64_t n = (uint64_t)(sh->layer_end - sh->layer_begin) * (uint64_t)n_ctx *
                        (uint64_t)hp->n_head_kv * (uint64_t)hp->head_dim;
-    if (n > SIZE_MAX / sizeof(float)) return ARIA_E_NOMEM;
+    if (n > SIZE_MAX / sizeof(uint16_t)) return ARIA_E_NOMEM;
     aria_seq_slot *slot = &sh->seqs[s];
     /* calloc: pages are only committed as positions are written. */
-    slot->k = calloc((size_t)n, sizeof(float));
-    slot->v = calloc((size_t)n, sizeof(float));
+    slot->k = calloc((size_t)n, sizeof(uint16_t));
+    slot->v = calloc((size_t)n, sizeof(uint16_t));
     if (!slot->k || !slot->v) {
         free(slot->k);
         free(slot->v);
@@ -140,7 +140,7 @@ int aria_seq_open(aria_shard *sh, int32_t n_ctx, int32_t *seq_out) {
     slot->open = true;
     slot->n_ctx = n_ctx;
     slot->n_past = 0;
-    slot->bytes = 2 * n * sizeof(float);
+    slot->bytes = 2 * n * sizeof(uint16_t);
     *seq_out = s;
     return ARIA_OK;
 }

@@ -19,8 +19,9 @@ typedef struct {
     bool open;
     int32_t n_ctx;      /* positions the cache holds */
     int32_t n_past;     /* positions [0, n_past) are valid */
-    float *k;           /* (n_layers, n_ctx, kv_dim) keys after RoPE */
-    float *v;           /* (n_layers, n_ctx, kv_dim) values */
+    /* (n_layers, n_ctx, kv_dim) binary16 (vec op to_f16): keys after RoPE, and values */
+    uint16_t *k;
+    uint16_t *v;
     uint64_t bytes;     /* heap bytes of k and v */
 } aria_seq_slot;
 

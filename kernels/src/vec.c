@@ -57,35 +57,38 @@ static float dot_f16_ref(int64_t n, const void *w, const float *x) {
     return aria_dot_f16_f32_ref(n, w, x);
 }
 
-void aria_attn_scores_loop(float (*dot)(int64_t, const float *, const float *), int32_t hd,
-                           int32_t nh, const float *q, const float *k, int64_t k_stride,
+void aria_to_f16_ref(int64_t n, const float *x, uint16_t *h) {
+    for (int64_t i = 0; i < n; i++) h[i] = aria_fp32_to_fp16(x[i]);
+}
+
+void aria_attn_scores_loop(float (*dot_f16)(int64_t, const void *, const float *), int32_t hd,
+                           int32_t nh, const float *q, const uint16_t *k, int64_t k_stride,
                            int32_t n_pos, float scale, float *s, int64_t s_stride) {
     for (int32_t t = 0; t < n_pos; t++)
         for (int32_t h = 0; h < nh; h++)
-            s[h * s_stride + t] = dot(hd, q + (int64_t)h * hd, k + t * k_stride) * scale;
+            s[h * s_stride + t] = dot_f16(hd, k + t * k_stride, q + (int64_t)h * hd) * scale;
 }
 
-void aria_attn_mix_loop(void (*axpy)(int64_t, float, const float *, float *), int32_t hd,
-                        int32_t nh, const float *a, int64_t a_stride, const float *v,
-                        int64_t v_stride, int32_t n_pos, float *o) {
+void aria_attn_mix_loop(int32_t hd, int32_t nh, const float *a, int64_t a_stride,
+                        const uint16_t *v, int64_t v_stride, int32_t n_pos, float *o) {
     for (int32_t t = 0; t < n_pos; t++)
-        for (int32_t h = 0; h < nh; h++) axpy(hd, a[h * a_stride + t], v + t * v_stride, o + (int64_t)h * hd);
+        for (int32_t h = 0; h < nh; h++) {
+            const float w = a[h * a_stride + t];
+            float *oh = o + (int64_t)h * hd;
+            const uint16_t *vt = v + t * v_stride;
+            for (int32_t i = 0; i < hd; i++) oh[i] += w * aria_fp16_to_fp32(vt[i]);
+        }
 }
 
-static void attn_scores_ref(int32_t hd, int32_t nh, const float *q, const float *k,
+static void attn_scores_ref(int32_t hd, int32_t nh, const float *q, const uint16_t *k,
                             int64_t k_stride, int32_t n_pos, float scale, float *s,
                             int64_t s_stride) {
-    aria_attn_scores_loop(dot_ref, hd, nh, q, k, k_stride, n_pos, scale, s, s_stride);
+    aria_attn_scores_loop(dot_f16_ref, hd, nh, q, k, k_stride, n_pos, scale, s, s_stride);
 }
 
-static void attn_mix_ref(int32_t hd, int32_t nh, const float *a, int64_t a_stride,
-                         const float *v, int64_t v_stride, int32_t n_pos, float *o) {
-    aria_attn_mix_loop(axpy_ref, hd, nh, a, a_stride, v, v_stride, n_pos, o);
-}
-
-static const aria_vec_ops vec_ref = {dot_ref,      sum_ref,         sumsq_ref,
-                                     amax_ref,     round_i8_ref,    axpy_ref,
-                                     dot_f16_ref,  attn_scores_ref, attn_mix_ref};
+static const aria_vec_ops vec_ref = {
+    dot_ref,     sum_ref,         sumsq_ref,          amax_ref, round_i8_ref, axpy_ref,
+    dot_f16_ref, aria_to_f16_ref, attn_scores_ref, aria_attn_mix_loop};
 
 #if defined(__x86_64__)
 extern const aria_vec_ops aria_vec_avx2; /* arch/x86/vec_avx2.c */

@@ -208,18 +208,39 @@ static void test_row_ops(void) {
     CHECK(v[4] == 5.0f && v[5] == 6.0f, "rope leaves dims past rope_dims");
 }
 
-/* The fused attention ops of every tier against loops over the reference dot / axpy, bit for
-   bit: head sizes on the fused path (multiples of 16) and off it, 1..5 heads (a group of 4 and
-   a remainder), position counts that are not multiples of anything. */
+/* The binary16 KV cache: every tier's to_f16 against aria_fp32_to_fp16 (round to nearest
+   even; overflow, subnormals, zero signs, infinities, NaN), and the fused attention ops of
+   every tier against the reference arithmetic, bit for bit: head sizes on the fused path
+   (multiples of 16) and off it, 1..5 heads (a group of 4 and a remainder), odd position
+   counts. */
 static void test_attn_ops(void) {
-    enum { MAX_HD = 144, MAX_NH = 5, MAX_POS = 37, STRIDE = 3 * MAX_HD };
-    static float q[MAX_NH * MAX_HD], kv[MAX_POS * STRIDE], a[MAX_NH * MAX_POS];
+    enum { MAX_HD = 144, MAX_NH = 5, MAX_POS = 37, STRIDE = 3 * MAX_HD, NF = 4099 };
+    static float q[MAX_NH * MAX_HD], f[STRIDE * MAX_POS], a[MAX_NH * MAX_POS];
+    static uint16_t kv[MAX_POS * STRIDE], h16[NF];
     static float want[MAX_NH * MAX_HD], got[MAX_NH * MAX_HD], sw[MAX_NH * MAX_POS], sg[MAX_NH * MAX_POS];
     uint64_t rng = 0xa77;
     for (size_t i = 0; i < sizeof q / sizeof *q; i++) q[i] = (float)((int64_t)(tiny_rand(&rng) % 2001) - 1000) / 333.0f;
-    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++) kv[i] = (float)((int64_t)(tiny_rand(&rng) % 2001) - 1000) / 77.0f;
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) f[i] = (float)((int64_t)(tiny_rand(&rng) % 2001) - 1000) / 77.0f;
     for (size_t i = 0; i < sizeof a / sizeof *a; i++) a[i] = (float)(tiny_rand(&rng) % 1000) / 997.0f;
+    /* conversion inputs: random bit patterns (every exponent, NaNs, infinities) and edges */
+    static float x[NF];
+    for (int i = 0; i < NF; i++) {
+        uint32_t b = (uint32_t)tiny_rand(&rng);
+        if (i % 3 == 0) b = (b & 0x807fffffu) | ((uint32_t)(102 + i % 40) << 23); /* around the f16 range */
+        memcpy(&x[i], &b, 4);
+    }
+    const float edges[] = {65504.0f, 65519.99f, 65520.0f, -65520.0f, 0x1p-24f, 0x1p-25f, 0x1.8p-25f, -0.0f, 0x1.ffcp-15f};
+    memcpy(x, edges, sizeof edges);
+    int bad_h = 0;
     const aria_vec_ops *ref = aria_vec_ops_for(ARIA_TIER_REF);
+    for (int tier = 1; tier <= ARIA_TIER_MAX; tier++) {
+        if (!aria_tier_runs(tier)) continue;
+        aria_vec_ops_for(tier)->to_f16(NF, x, h16);
+        for (int i = 0; i < NF; i++) bad_h += h16[i] != aria_fp32_to_fp16(x[i]);
+    }
+    CHECK(bad_h == 0, "%d binary16 conversions differ from aria_fp32_to_fp16", bad_h);
+
+    ref->to_f16(STRIDE * MAX_POS, f, kv);
     const int hds[] = {16, 40, 64, 128, 144}, nps[] = {1, 2, 17, 37};
     int bad = 0, cases = 0;
     for (int tier = 0; tier <= ARIA_TIER_MAX; tier++) {
@@ -231,18 +252,20 @@ static void test_attn_ops(void) {
                     const int hd = hds[hi], np = nps[pi];
                     for (int t = 0; t < np; t++)
                         for (int h = 0; h < nh; h++)
-                            sw[h * MAX_POS + t] = ref->dot(hd, q + h * hd, kv + t * STRIDE) * 0.125f;
+                            sw[h * MAX_POS + t] = ref->dot_f16(hd, kv + t * STRIDE, q + h * hd) * 0.125f;
                     v->attn_scores(hd, nh, q, kv, STRIDE, np, 0.125f, sg, MAX_POS);
                     for (int h = 0; h < nh; h++) bad += memcmp(sw + h * MAX_POS, sg + h * MAX_POS, (size_t)np * sizeof(float)) != 0;
                     for (int i = 0; i < nh * hd; i++) want[i] = got[i] = q[i]; /* a non-zero start */
                     for (int t = 0; t < np; t++)
-                        for (int h = 0; h < nh; h++) ref->axpy(hd, a[h * MAX_POS + t], kv + t * STRIDE + 7, want + h * hd);
+                        for (int h = 0; h < nh; h++)
+                            for (int i = 0; i < hd; i++)
+                                want[h * hd + i] += a[h * MAX_POS + t] * aria_fp16_to_fp32(kv[t * STRIDE + 7 + i]);
                     v->attn_mix(hd, nh, a, MAX_POS, kv + 7, STRIDE, np, got);
                     bad += memcmp(want, got, (size_t)(nh * hd) * sizeof(float)) != 0;
                     cases += 2;
                 }
     }
-    CHECK(bad == 0, "%d of %d fused attention results differ from dot / axpy loops", bad, cases);
+    CHECK(bad == 0, "%d of %d fused attention results differ from the reference", bad, cases);
 }
 
 /* Distance in ulps between two finite floats of the same sign or zero. */

@@ -114,6 +114,10 @@ static void ref_layer(const ref_model *rm, int il, const float *x, int n, double
         ref_bitlinear(rm, il, "attn_v", E, KV, a, v_p);
         ref_rope(q, H, hd, c->rope_dims, c->rope_base, p);
         ref_rope(k_p, HKV, hd, c->rope_dims, c->rope_base, p);
+        for (int i = 0; i < KV; i++) { /* the cache holds binary16 (docs/kernels-abi.md) */
+            k_p[i] = aria_fp16_to_fp32(aria_fp32_to_fp16((float)k_p[i]));
+            v_p[i] = aria_fp16_to_fp32(aria_fp32_to_fp16((float)v_p[i]));
+        }
         for (int hh = 0; hh < H; hh++) {
             const int kvh = hh / (H / HKV); /* query heads grouped onto KV heads */
             double mx = -INFINITY, sum = 0.0;

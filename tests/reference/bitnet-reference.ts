@@ -5,7 +5,8 @@
  * clarity wins over speed.
  *
  * Per token: h = Embed[token]; for each layer
- *   a = RMSNorm(h; attn_norm); q, k, v = BitLinear(a); NeoX RoPE on q, k; o = Attention(q, K, V)
+ *   a = RMSNorm(h; attn_norm); q, k, v = BitLinear(a); NeoX RoPE on q, k; k, v rounded to
+ *   binary16 into the cache K, V; o = Attention(q, K, V)
  *   h += BitLinear_o(RMSNorm(o; attn_sub_norm))
  *   f = RMSNorm(h; ffn_norm); m = act(BitLinear_gate(f)) · BitLinear_up(f)
  *   h += BitLinear_down(RMSNorm(m; ffn_sub_norm))
@@ -14,7 +15,7 @@
  * products per weight block, times the block's scale, divided by the activation scale.
  */
 import { GgmlType } from "../../shared/gguf/constants.ts";
-import { bf16ToF32, f16ToF32 } from "../../shared/gguf/f16.ts";
+import { bf16ToF32, f16ToF32, roundToF16 } from "../../shared/gguf/f16.ts";
 import { metaFloat, metaInteger } from "../../shared/gguf/metadata.ts";
 import { findTensor, type GgufFile, type GgufTensorInfo, readGguf, tensorData } from "../../shared/gguf/reader.ts";
 import { unpackTq2_0 } from "../../shared/gguf/tq2-0.ts";
@@ -282,6 +283,9 @@ export class ReferenceModel {
     const v = bitLinear(L.wv, a);
     rope(q, hp.nHead, hp, pos);
     rope(k, hp.nHeadKv, hp, pos);
+    // The cache holds binary16 (docs/bitnet-format.md §1.5): keys after RoPE, and values.
+    for (let i = 0; i < k.length; i++) k[i] = roundToF16(k[i] as number);
+    for (let i = 0; i < v.length; i++) v[i] = roundToF16(v[i] as number);
     kCache.push(k);
     vCache.push(v);
 

@@ -124,18 +124,31 @@ static void axpy_neon(int64_t n, float a, const float *x, float *y) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
-static void attn_scores_neon(int32_t hd, int32_t nh, const float *q, const float *k,
+static void attn_scores_neon(int32_t hd, int32_t nh, const float *q, const uint16_t *k,
                              int64_t k_stride, int32_t n_pos, float scale, float *s,
                              int64_t s_stride) {
-    aria_attn_scores_loop(dot_neon, hd, nh, q, k, k_stride, n_pos, scale, s, s_stride);
+    aria_attn_scores_loop(dot_f16_neon, hd, nh, q, k, k_stride, n_pos, scale, s, s_stride);
 }
 
+/* o += a * f32(v) per head and position, 4 lanes at a time (exact conversion, product rounded
+   before the add: the reference's operations); hd % 4 != 0 takes the reference loop. */
 static void attn_mix_neon(int32_t hd, int32_t nh, const float *a, int64_t a_stride,
-                          const float *v, int64_t v_stride, int32_t n_pos, float *o) {
-    aria_attn_mix_loop(axpy_neon, hd, nh, a, a_stride, v, v_stride, n_pos, o);
+                          const uint16_t *v, int64_t v_stride, int32_t n_pos, float *o) {
+    if (hd % 4) {
+        aria_attn_mix_loop(hd, nh, a, a_stride, v, v_stride, n_pos, o);
+        return;
+    }
+    for (int32_t t = 0; t < n_pos; t++)
+        for (int32_t h = 0; h < nh; h++) {
+            const float32x4_t w = vdupq_n_f32(a[h * a_stride + t]);
+            float *oh = o + (int64_t)h * hd;
+            const uint8_t *vt = (const uint8_t *)(v + t * v_stride);
+            for (int32_t i = 0; i < hd; i += 4)
+                vst1q_f32(oh + i, vaddq_f32(vld1q_f32(oh + i), vmulq_f32(w, f16x4(vt + 2 * i))));
+        }
 }
 
-const aria_vec_ops aria_vec_neon = {dot_neon,      sum_neon,         sumsq_neon,
-                                    amax_neon,     round_i8_neon,    axpy_neon,
-                                    dot_f16_neon,  attn_scores_neon, attn_mix_neon};
+const aria_vec_ops aria_vec_neon = {
+    dot_neon,     sum_neon,        sumsq_neon,       amax_neon,    round_i8_neon, axpy_neon,
+    dot_f16_neon, aria_to_f16_ref, attn_scores_neon, attn_mix_neon};
 #endif

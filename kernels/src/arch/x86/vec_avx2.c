@@ -255,19 +255,19 @@ static float dot_f16_avx2(int64_t n, const void *w, const float *x) {
     return aria_dot_f16_f32_avx2(n, w, x);
 }
 
-static void attn_scores_avx2(int32_t hd, int32_t nh, const float *q, const float *k,
+static void attn_scores_avx2(int32_t hd, int32_t nh, const float *q, const uint16_t *k,
                              int64_t k_stride, int32_t n_pos, float scale, float *s,
                              int64_t s_stride) {
-    if (hd % 16) aria_attn_scores_loop(dot_avx2, hd, nh, q, k, k_stride, n_pos, scale, s, s_stride);
+    if (hd % 16) aria_attn_scores_loop(dot_f16_avx2, hd, nh, q, k, k_stride, n_pos, scale, s, s_stride);
     else aria_attn_scores_avx2(hd, nh, q, k, k_stride, n_pos, scale, s, s_stride);
 }
 
 static void attn_mix_avx2(int32_t hd, int32_t nh, const float *a, int64_t a_stride,
-                          const float *v, int64_t v_stride, int32_t n_pos, float *o) {
-    if (hd % 16) aria_attn_mix_loop(axpy_avx2, hd, nh, a, a_stride, v, v_stride, n_pos, o);
+                          const uint16_t *v, int64_t v_stride, int32_t n_pos, float *o) {
+    if (hd % 16) aria_attn_mix_loop(hd, nh, a, a_stride, v, v_stride, n_pos, o);
     else aria_attn_mix_avx2(hd, nh, a, a_stride, v, v_stride, n_pos, o);
 }
 
-const aria_vec_ops aria_vec_avx2 = {dot_avx2,      sum_avx2,         sumsq_avx2,
-                                    amax_avx2,     round_i8_avx2,    axpy_avx2,
-                                    dot_f16_avx2,  attn_scores_avx2, attn_mix_avx2};
+const aria_vec_ops aria_vec_avx2 = {
+    dot_avx2,     sum_avx2,         sumsq_avx2,       amax_avx2,    round_i8_avx2, axpy_avx2,
+    dot_f16_avx2, aria_to_f16_avx2, attn_scores_avx2, attn_mix_avx2};
