@@ -1,29 +1,23 @@
 /* The KV cache (binary16 rows) and attention over a KV head's cached rows, AVX2 tier, for
-   head sizes that are multiples of 16 (the table entries in vec_avx2.c fall back to the
-   reference loops otherwise). One call covers all query heads of a KV head and all
-   positions: the per-position calls they replace cost more than their arithmetic at long
-   contexts (perf: 33 % of a 1024-position decode in dot and axpy).
+   head sizes that are multiples of 16 (other sizes take the reference loops). One call covers
+   all query heads of a KV head and all positions: the per-position calls they replace cost
+   more than their arithmetic at long contexts (perf: 33 % of the samples of a run that
+   prefills 1024 positions and decodes after them were in dot and axpy).
 
    Bit-identical to the reference (kernels.h): _mm256_cvtph_ps is exact; each score is the
    striped dot_f16 -- register lo takes lanes 0..7, hi 8..15, products rounded before they
-   are added, the same tree16 -- times scale; each mix step is y + a * x with the product
+   are added, the same aria_tree16 -- times scale; each mix step is y + a * x with the product
    rounded, positions in order for every output element. Only the order of independent
    results changes. _mm256_cvtps_ph rounds to nearest even like aria_fp32_to_fp16; NaN lanes
    are set to its sign | 0x7e00. */
 #include <immintrin.h>
 
 #include "arch/x86/kernels_avx2.h"
+#include "arch/x86/lanes_x86.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 /* cached rows prefetched ahead of the one in use */
 #define PF_ROWS 8
-
-ALWAYS_INLINE float tree16(__m256 lo, __m256 hi) { /* as in vec_avx2.c */
-    const __m256 s8 = _mm256_add_ps(lo, hi);
-    const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
-    const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-    return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
-}
 
 ALWAYS_INLINE __m256 f16x8(const uint16_t *h) {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
@@ -54,6 +48,10 @@ void aria_to_f16_avx2(int64_t n, const float *x, uint16_t *h) {
 void aria_attn_scores_avx2(int32_t hd, int32_t nh, const float *q, const uint16_t *k,
                            int64_t k_stride, int32_t n_pos, float scale, float *s,
                            int64_t s_stride) {
+    if (hd % 16) {
+        aria_attn_scores_loop(aria_dot_f16_f32_avx2, hd, nh, q, k, k_stride, n_pos, scale, s, s_stride);
+        return;
+    }
     for (int32_t t = 0; t < n_pos; t++) {
         const uint16_t *kt = k + t * k_stride;
         /* rows are a stride apart: fetch a few ahead (one ahead did not cover the latency) */
@@ -67,7 +65,7 @@ void aria_attn_scores_avx2(int32_t hd, int32_t nh, const float *q, const uint16_
                 lo = _mm256_add_ps(lo, _mm256_mul_ps(f16x8(kt + i), _mm256_loadu_ps(qh + i)));
                 hi = _mm256_add_ps(hi, _mm256_mul_ps(f16x8(kt + i + 8), _mm256_loadu_ps(qh + i + 8)));
             }
-            s[h * s_stride + t] = tree16(lo, hi) * scale;
+            s[h * s_stride + t] = aria_tree16(lo, hi) * scale;
         }
     }
 }
@@ -106,6 +104,10 @@ ALWAYS_INLINE void mix_cols(const int NH, int32_t hd, int32_t c, const float *a,
 
 void aria_attn_mix_avx2(int32_t hd, int32_t nh, const float *a, int64_t a_stride,
                         const uint16_t *v, int64_t v_stride, int32_t n_pos, float *o) {
+    if (hd % 16) {
+        aria_attn_mix_loop(hd, nh, a, a_stride, v, v_stride, n_pos, o);
+        return;
+    }
     for (int32_t h0 = 0; h0 < nh; h0 += 4) {
         const int n = nh - h0 < 4 ? nh - h0 : 4;
         const float *ah = a + h0 * a_stride;

@@ -75,8 +75,8 @@ void aria_gemm_f32_f32_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int
 void aria_gemm_f16_f32_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
                             const float *x, int32_t n_x, float *y, int64_t ldy);
 
-/* The KV cache's f32 -> binary16 rounding and the fused attention ops for hd % 16 == 0
-   (attn_avx2.c; the table's members in vec_avx2.c). */
+/* The KV cache's f32 -> binary16 rounding and the attention ops of the AVX2 vec table
+   (attn_avx2.c: fused for hd % 16 == 0, the reference loops otherwise). */
 void aria_to_f16_avx2(int64_t n, const float *x, uint16_t *h);
 void aria_attn_scores_avx2(int32_t hd, int32_t nh, const float *q, const uint16_t *k,
                            int64_t k_stride, int32_t n_pos, float scale, float *s,

@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include "arch/x86/kernels_avx2.h"
+#include "arch/x86/lanes_x86.h"
 
 #define BLOCK_BYTES ((int64_t)sizeof(block_q8_0))
 
@@ -23,22 +24,11 @@ static inline __m256i block_prod(const uint8_t *b, const int8_t *x) {
     return _mm256_add_epi32(_mm256_madd_epi16(w0, x0), _mm256_madd_epi16(w1, x1));
 }
 
-/* [total(v0) .. total(v7)] */
-static inline __m256i hsum8(__m256i v0, __m256i v1, __m256i v2, __m256i v3, __m256i v4,
-                            __m256i v5, __m256i v6, __m256i v7) {
-    const __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(v0, v1), _mm256_hadd_epi32(v2, v3));
-    const __m256i h1 = _mm256_hadd_epi32(_mm256_hadd_epi32(v4, v5), _mm256_hadd_epi32(v6, v7));
-    return _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20),
-                            _mm256_permute2x128_si256(h0, h1, 0x31));
-}
-
 /* The 8 block terms isum_k * (dw_k [* xd_k]) of blocks b[0..8). */
 static inline __m256 terms8(const uint8_t *b, const int8_t *x, const float *xd) {
-    const __m256i isum = hsum8(
-        block_prod(b, x), block_prod(b + BLOCK_BYTES, x + 32),
-        block_prod(b + 2 * BLOCK_BYTES, x + 64), block_prod(b + 3 * BLOCK_BYTES, x + 96),
-        block_prod(b + 4 * BLOCK_BYTES, x + 128), block_prod(b + 5 * BLOCK_BYTES, x + 160),
-        block_prod(b + 6 * BLOCK_BYTES, x + 192), block_prod(b + 7 * BLOCK_BYTES, x + 224));
+    __m256i p[8];
+    for (int k = 0; k < 8; k++) p[k] = block_prod(b + k * BLOCK_BYTES, x + 32 * k);
+    const __m256i isum = aria_hsum8(p);
     __m256 d = _mm256_cvtph_ps(_mm_setr_epi16(
         (short)aria_load_u16(b), (short)aria_load_u16(b + BLOCK_BYTES),
         (short)aria_load_u16(b + 2 * BLOCK_BYTES), (short)aria_load_u16(b + 3 * BLOCK_BYTES),

@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include "arch/x86/kernels_avx2.h"
+#include "arch/x86/lanes_x86.h"
 
 #define BLOCK_BYTES ((int64_t)sizeof(block_q8_0))
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -21,15 +22,6 @@
 #else
 #define BLOCK_DOT(aw, s) _mm256_madd_epi16(_mm256_maddubs_epi16((aw), (s)), _mm256_set1_epi16(1))
 #endif
-
-ALWAYS_INLINE __m256i hsum8(const __m256i *v) {
-    const __m256i h0 =
-        _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-    const __m256i h1 =
-        _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-    return _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20),
-                            _mm256_permute2x128_si256(h0, h1, 0x31));
-}
 
 /* int32 sum of one block's 32 products (tail blocks). */
 ALWAYS_INLINE int32_t block_isum(const uint8_t *blk, const int8_t *x) {
@@ -74,7 +66,7 @@ void Q8_GEMM(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w, const
                         p[k] = BLOCK_DOT(_mm256_abs_epi8(wv), _mm256_sign_epi8(xv, wv));
                     }
                     const __m256 d = _mm256_mul_ps(dw, _mm256_loadu_ps(xd + (r0 + r) * (n / QK8_0) + i));
-                    const __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(hsum8(p)), d);
+                    const __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(aria_hsum8(p)), d);
                     if (i % ARIA_LANES == 0) lo[r] = _mm256_add_ps(lo[r], t);
                     else hi[r] = _mm256_add_ps(hi[r], t);
                 }

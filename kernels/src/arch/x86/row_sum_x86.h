@@ -16,6 +16,7 @@
 #include <immintrin.h>
 
 #include "arch/x86/kernels_avx2.h"
+#include "arch/x86/lanes_x86.h"
 
 /* 128-weight units summed in int16 before widening to int32 (see above). */
 #define FLUSH_UNITS 8
@@ -30,13 +31,6 @@
 #endif
 
 enum { I2_S, TQ2_0 }; /* layouts */
-
-ALWAYS_INLINE int32_t hsum_i32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(s);
-}
 
 /* The unit holding elements [k, k + 128) of a row (k % 128 == 0). */
 ALWAYS_INLINE const uint8_t *unit(const int L, const uint8_t *row, int64_t k) {
@@ -73,7 +67,7 @@ ALWAYS_INLINE float dot(const int L, int64_t n, const uint8_t *b, const int8_t *
         acc32 = _mm256_add_epi32(acc32, WIDEN(acc));
         xacc32 = _mm256_add_epi32(xacc32, WIDEN(xacc));
     }
-    return (float)hsum_i32(_mm256_sub_epi32(acc32, xacc32)) * d;
+    return (float)aria_hsum_i32(_mm256_sub_epi32(acc32, xacc32)) * d;
 }
 
 float RS_DOT_I2_S(int64_t n, const void *w, const int8_t *x, float d) {
@@ -89,16 +83,6 @@ float RS_DOT_TQ2_0(int64_t n, const void *w, const int8_t *x, float d) {
    Output (j, r) is lane p = j * NR + r of the result: its int16 accumulator takes 32 vectors
    at most, then is widened into an int32 one; at the end each is reduced, the row's sum of x
    subtracted and the total scaled by d. Padding lanes repeat a valid row. */
-
-/* [total(v[0]) .. total(v[7])] */
-ALWAYS_INLINE __m256i hsum8(const __m256i *v) {
-    const __m256i h0 =
-        _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-    const __m256i h1 =
-        _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-    return _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20),
-                            _mm256_permute2x128_si256(h0, h1, 0x31));
-}
 
 /* The next tile's weight rows (next, pf_bytes long: they follow this tile's in memory) are
    prefetched a slice per block: short rows taken 8 at a time defeat the hardware prefetchers
@@ -143,7 +127,7 @@ ALWAYS_INLINE void tile(const int L, const int NJ, const int NR, int64_t n, cons
         for (int p = 0; p < 8; p++)
             acc32[p] = _mm256_add_epi32(acc32[p], WIDEN(acc[p]));
     }
-    const __m256i isum = _mm256_sub_epi32(hsum8(acc32), _mm256_loadu_si256((const __m256i *)xtot));
+    const __m256i isum = _mm256_sub_epi32(aria_hsum8(acc32), _mm256_loadu_si256((const __m256i *)xtot));
     _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d)));
 }
 

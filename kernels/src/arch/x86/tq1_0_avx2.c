@@ -17,13 +17,7 @@
 #include <immintrin.h>
 
 #include "arch/x86/kernels_avx2.h"
-
-static inline int32_t hsum_i32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(s);
-}
+#include "arch/x86/lanes_x86.h"
 
 /* Trits of the 32 bytes of v, trit index chosen per 16-bit lane by pw = 3^n in that lane. */
 static inline __m256i trits(__m256i v, __m256i pw) {
@@ -64,7 +58,7 @@ static inline __m256i trit_vec(const uint8_t *b, int v) {
 static int32_t block_isum(const uint8_t *b, const int8_t *x) {
     __m256i acc = _mm256_setzero_si256();
     for (int v = 0; v < 8; v++) acc = add_pairs(acc, trit_vec(b, v), x + 32 * v);
-    return hsum_i32(_mm256_madd_epi16(acc, _mm256_set1_epi16(1)));
+    return aria_hsum_i32(_mm256_madd_epi16(acc, _mm256_set1_epi16(1)));
 }
 
 float aria_dot_tq1_0_i8_avx2(int64_t n, const void *w, const int8_t *x, float d_tensor) {
@@ -94,15 +88,6 @@ float aria_dot_tq1_0_row_sum_i8_avx2(int64_t n, const void *w, const int8_t *x, 
    the end). Trits decoded once per weight row serve
    all NR activation rows; maddubs pairs <= 2 * 2 * 128, 8 vectors <= 4096 in int16. */
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-ALWAYS_INLINE __m256i hsum8(const __m256i *v) {
-    const __m256i h0 =
-        _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-    const __m256i h1 =
-        _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-    return _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20),
-                            _mm256_permute2x128_si256(h0, h1, 0x31));
-}
 
 ALWAYS_INLINE void tile(const int RS, const int NJ, const int NR, int64_t nb,
                         const uint8_t *const *wr, const int8_t *const *xr,
@@ -143,7 +128,7 @@ ALWAYS_INLINE void tile(const int RS, const int NJ, const int NR, int64_t nb,
             }
         }
         const __m256i isum =
-            _mm256_sub_epi32(hsum8(acc), _mm256_loadu_si256((const __m256i *)bs));
+            _mm256_sub_epi32(aria_hsum8(acc), _mm256_loadu_si256((const __m256i *)bs));
         if (RS) iacc = _mm256_add_epi32(iacc, isum);
         else facc = _mm256_add_ps(facc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_loadu_ps(dl)));
     }

@@ -13,6 +13,7 @@
 #include <immintrin.h>
 
 #include "arch/x86/kernels_avx2.h"
+#include "arch/x86/lanes_x86.h"
 
 #define BLOCK_BYTES ((int64_t)sizeof(block_tq2_0))
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -21,18 +22,6 @@
 
 ALWAYS_INLINE __m256i fold(__m512i v) {
     return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
-}
-
-ALWAYS_INLINE __m128i hsum4(const __m256i *v) {
-    __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-}
-
-ALWAYS_INLINE __m256i hsum8(const __m256i *v) {
-    __m256i h0 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-    __m256i h1 = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-    return _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20),
-                            _mm256_permute2x128_si256(h0, h1, 0x31));
 }
 
 ALWAYS_INLINE float load_d(const uint8_t *row, int64_t b) {
@@ -102,18 +91,18 @@ ALWAYS_INLINE void tile(const int RS, const int NJ, const int NR, int64_t nb,
                 bsv = _mm_loadu_si128((const __m128i *)(bs + b * 8));
                 d = _mm_set1_ps(load_d(wr[0], b));
             }
-            const __m128 f = _mm_cvtepi32_ps(_mm_sub_epi32(hsum4(a8), bsv));
+            const __m128 f = _mm_cvtepi32_ps(_mm_sub_epi32(aria_hsum4(a8), bsv));
             facc4 = _mm_add_ps(facc4, _mm_mul_ps(f, d));
         } else if (NJ == 1) { /* NR == 8 */
             const __m256i bsv = _mm256_loadu_si256((const __m256i *)(bs + b * 8));
-            const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(hsum8(a8), bsv));
+            const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(aria_hsum8(a8), bsv));
             facc8 = _mm256_add_ps(facc8, _mm256_mul_ps(f, _mm256_set1_ps(load_d(wr[0], b))));
         } else { /* NJ == 2, NR == 4: lanes [w0 x r0..r3, w1 x r0..r3] */
             const __m256i bsv =
                 _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(bs + b * 8)));
             const __m256 d = _mm256_setr_m128(_mm_set1_ps(load_d(wr[0], b)),
                                               _mm_set1_ps(load_d(wr[1], b)));
-            const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(hsum8(a8), bsv));
+            const __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(aria_hsum8(a8), bsv));
             facc8 = _mm256_add_ps(facc8, _mm256_mul_ps(f, d));
         }
     }
@@ -124,11 +113,11 @@ ALWAYS_INLINE void tile(const int RS, const int NJ, const int NR, int64_t nb,
         for (int p = 0; p < NJ * NR; p++) a8[p] = fold(acc[p]);
         for (int p = 0; p < NJ * NR; p++) t[p] = bt[p % NR];
         if (NJ * NR == 4) {
-            const __m128i isum = _mm_sub_epi32(hsum4(a8), _mm_loadu_si128((const __m128i *)t));
+            const __m128i isum = _mm_sub_epi32(aria_hsum4(a8), _mm_loadu_si128((const __m128i *)t));
             facc4 = _mm_mul_ps(_mm_cvtepi32_ps(isum), _mm_set1_ps(d_rs));
         } else {
             const __m256i isum =
-                _mm256_sub_epi32(hsum8(a8), _mm256_loadu_si256((const __m256i *)t));
+                _mm256_sub_epi32(aria_hsum8(a8), _mm256_loadu_si256((const __m256i *)t));
             facc8 = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d_rs));
         }
     }

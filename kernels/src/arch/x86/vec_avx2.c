@@ -6,15 +6,9 @@
 #include <math.h>
 
 #include "arch/x86/kernels_avx2.h"
+#include "arch/x86/lanes_x86.h"
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-ALWAYS_INLINE float tree16(__m256 lo, __m256 hi) {
-    const __m256 s8 = _mm256_add_ps(lo, hi);
-    const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
-    const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-    return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
-}
 
 /* Lanes to memory, for a scalar tail in the same striping (i0 is a multiple of 16). */
 ALWAYS_INLINE void spill16(__m256 lo, __m256 hi, float acc[ARIA_LANES]) {
@@ -36,7 +30,7 @@ static float dot_avx2(int64_t n, const float *a, const float *b) {
         lo = _mm256_add_ps(lo, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
         hi = _mm256_add_ps(hi, _mm256_mul_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8)));
     }
-    if (i == n) return tree16(lo, hi);
+    if (i == n) return aria_tree16(lo, hi);
     float acc[ARIA_LANES];
     spill16(lo, hi, acc);
     for (; i < n; i++) acc[i % ARIA_LANES] += a[i] * b[i];
@@ -50,7 +44,7 @@ static float sum_avx2(int64_t n, const float *x) {
         lo = _mm256_add_ps(lo, _mm256_loadu_ps(x + i));
         hi = _mm256_add_ps(hi, _mm256_loadu_ps(x + i + 8));
     }
-    if (i == n) return tree16(lo, hi);
+    if (i == n) return aria_tree16(lo, hi);
     float acc[ARIA_LANES];
     spill16(lo, hi, acc);
     for (; i < n; i++) acc[i % ARIA_LANES] += x[i];
@@ -65,7 +59,7 @@ static float sumsq_avx2(int64_t n, const float *x) {
         lo = _mm256_add_ps(lo, _mm256_mul_ps(a, a));
         hi = _mm256_add_ps(hi, _mm256_mul_ps(b, b));
     }
-    if (i == n) return tree16(lo, hi);
+    if (i == n) return aria_tree16(lo, hi);
     float acc[ARIA_LANES];
     spill16(lo, hi, acc);
     for (; i < n; i++) acc[i % ARIA_LANES] += x[i] * x[i];
@@ -154,7 +148,7 @@ ALWAYS_INLINE float dot_f16_pf(int64_t n, const uint8_t *wb, const float *x, con
         lo = _mm256_add_ps(lo, _mm256_mul_ps(a, _mm256_loadu_ps(x + i)));
         hi = _mm256_add_ps(hi, _mm256_mul_ps(b, _mm256_loadu_ps(x + i + 8)));
     }
-    if (i == n) return tree16(lo, hi);
+    if (i == n) return aria_tree16(lo, hi);
     float acc[ARIA_LANES];
     spill16(lo, hi, acc);
     for (; i < n; i++) acc[i % ARIA_LANES] += aria_fp16_to_fp32(aria_load_u16(wb + 2 * i)) * x[i];
@@ -177,7 +171,7 @@ float aria_dot_f32_f32_avx2(int64_t n, const void *w, const float *x) {
         hi = _mm256_add_ps(hi, _mm256_mul_ps(_mm256_loadu_ps((const float *)(wb + 4 * i + 32)),
                                              _mm256_loadu_ps(x + i + 8)));
     }
-    if (i == n) return tree16(lo, hi);
+    if (i == n) return aria_tree16(lo, hi);
     float acc[ARIA_LANES];
     spill16(lo, hi, acc);
     for (; i < n; i++) acc[i % ARIA_LANES] += aria_load_f32(wb + 4 * i) * x[i];
@@ -224,7 +218,7 @@ ALWAYS_INLINE void gemm_float(const int F16, int64_t n, const uint8_t *w, uint64
             for (int r = 0; r < nr; r++) {
                 float v;
                 if (n16 == n) {
-                    v = tree16(lo[r], hi[r]);
+                    v = aria_tree16(lo[r], hi[r]);
                 } else {
                     float acc[ARIA_LANES];
                     spill16(lo[r], hi[r], acc);
@@ -255,19 +249,6 @@ static float dot_f16_avx2(int64_t n, const void *w, const float *x) {
     return aria_dot_f16_f32_avx2(n, w, x);
 }
 
-static void attn_scores_avx2(int32_t hd, int32_t nh, const float *q, const uint16_t *k,
-                             int64_t k_stride, int32_t n_pos, float scale, float *s,
-                             int64_t s_stride) {
-    if (hd % 16) aria_attn_scores_loop(dot_f16_avx2, hd, nh, q, k, k_stride, n_pos, scale, s, s_stride);
-    else aria_attn_scores_avx2(hd, nh, q, k, k_stride, n_pos, scale, s, s_stride);
-}
-
-static void attn_mix_avx2(int32_t hd, int32_t nh, const float *a, int64_t a_stride,
-                          const uint16_t *v, int64_t v_stride, int32_t n_pos, float *o) {
-    if (hd % 16) aria_attn_mix_loop(hd, nh, a, a_stride, v, v_stride, n_pos, o);
-    else aria_attn_mix_avx2(hd, nh, a, a_stride, v, v_stride, n_pos, o);
-}
-
 const aria_vec_ops aria_vec_avx2 = {
     dot_avx2,     sum_avx2,         sumsq_avx2,       amax_avx2,    round_i8_avx2, axpy_avx2,
-    dot_f16_avx2, aria_to_f16_avx2, attn_scores_avx2, attn_mix_avx2};
+    dot_f16_avx2, aria_to_f16_avx2, aria_attn_scores_avx2, aria_attn_mix_avx2};
