@@ -379,6 +379,62 @@ static void test_gemms(void) {
     }
 }
 
+/* One-scale GEMMs on rows too long for 8 activation rows to stay in L1 (ffn_down's shape): the
+   x86 kernels take them in K slices over runs of weight rows, carrying int32 partial sums.
+   K here is not a multiple of the slice and the weight rows overrun one run; every output
+   must still equal the reference dot bit for bit, at every tier. */
+static void test_gemm_long_rows(void) {
+    enum { NW = 261, NX = 9 };
+    const uint32_t types[2] = {ARIA_TYPE_I2_S, ARIA_TYPE_TQ2_0};
+    const uint32_t keys[2] = {ARIA_TYPE_I2_S, ARIA_KERNELS_TQ2_0_ROW_SUM};
+    const int64_t blk_bytes[2] = {I2_S_BLOCK_BYTES, sizeof(block_tq2_0)};
+    const int64_t blk[2] = {QK_I2_S, QK_K};
+    uint64_t rng = 4711;
+    for (int t = 0; t < 2; t++) {
+        const int64_t n = types[t] == ARIA_TYPE_I2_S ? 6912 + 128 : 6912 - 256;
+        const int64_t row_bytes = n / blk[t] * blk_bytes[t];
+        uint8_t *w = malloc((size_t)(NW * row_bytes));
+        int8_t *x = malloc((size_t)(NX * n));
+        int32_t *xsum = calloc((size_t)(NX * n / 128), sizeof *xsum);
+        float *y = malloc((size_t)(NX * NW) * sizeof *y);
+        if (!w || !x || !xsum || !y) {
+            CHECK(0, "out of memory");
+            free(w), free(x), free(xsum), free(y);
+            return;
+        }
+        const fmt f = {"", types[t], keys[t], blk[t], blk_bytes[t], false};
+        rand_rows(&f, &rng, w, NW * n / blk[t]);
+        rand_i8(&rng, x, NX * n);
+        memset(w, 0xff, (size_t)row_bytes); /* code 3 (+2) against the extremes */
+        memset(x, -128, (size_t)n);
+        memset(x + n, 127, (size_t)n);
+        for (int64_t i = 0; i < NX * n; i++) xsum[i / 128] += x[i];
+        aria_type_kernels ref;
+        aria_kernels_for(keys[t], ARIA_TIER_REF, &ref);
+        int bad = 0, cases = 0;
+        for (int tier = 0; tier <= ARIA_TIER_MAX; tier++) {
+            aria_type_kernels k;
+            if (!aria_tier_runs(tier) || !aria_kernels_for(keys[t], tier, &k) || !k.gemm_i8) continue;
+            for (int nx = NX - 1; nx <= NX; nx++) { /* 8 rows: one full tile group; 9: and one more */
+                memset(y, 0, (size_t)(NX * NW) * sizeof *y);
+                k.gemm_i8(n, w, (uint64_t)row_bytes, NW, x, xsum, nx, y, NW, 0.375f);
+                for (int r = 0; r < nx; r++)
+                    for (int j = 0; j < NW; j++) {
+                        const float want = ref.dot_i8(n, w + j * row_bytes, x + r * n, 0.375f);
+                        bad += memcmp(&want, &y[r * NW + j], sizeof want) != 0;
+                        cases++;
+                    }
+            }
+        }
+#if defined(__x86_64__)
+        CHECK(cases > 0, "kernels %#x: no x86 GEMM ran", keys[t]); /* NEON has none yet */
+#endif
+        CHECK(bad == 0, "kernels %#x, K = %lld: %d of %d long-row GEMM outputs differ from the reference dot",
+              keys[t], (long long)n, bad, cases);
+        free(w), free(x), free(xsum), free(y);
+    }
+}
+
 /* Integer block sums: with every scale 1 a one-block dot is (float)isum exactly. */
 static void test_isums(void) {
     aria_type_kernels ref[3], best[3];
@@ -632,6 +688,7 @@ void test_formats(void) {
     test_dots(&fmts[3], q8_blocks, 9);
     test_isums();
     test_gemms();
+    test_gemm_long_rows();
     for (int row_scales = 0; row_scales < 2; row_scales++) {
         test_same_trits("bitnet-b1.58", 512, row_scales);
         test_same_trits("bitnet-25", 768, row_scales);
