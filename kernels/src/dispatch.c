@@ -56,6 +56,10 @@ static const type_row rows[] = {
      {aria_dot_q8_0_i8_ref, NULL, NULL, NULL, aria_dot_q8_0_q8_ref},
      {AVX2(aria_dot_q8_0_i8_avx2, NULL, NULL, NULL, aria_dot_q8_0_q8_avx2)},
      {NULL, NULL, NULL, NULL, NULL}},
+    {ARIA_KERNELS_Q8_0_X8, /* the output head's heap copy (kernels.h) */
+     {NULL, NULL, NULL, NULL, aria_dot_q8_0_x8_q8_ref},
+     {AVX2(NULL, NULL, NULL, NULL, aria_dot_q8_0_x8_q8_avx2)},
+     {NULL, NULL, NULL, NULL, NULL}},
     {ARIA_TYPE_F32,
      {aria_dot_f32_i8_ref, NULL, aria_dot_f32_f32_ref, NULL, NULL},
      {AVX2(NULL, NULL, aria_dot_f32_f32_avx2, aria_gemm_f32_f32_avx2, NULL)},
@@ -97,6 +101,8 @@ bool aria_kernels_for(uint32_t type, int32_t tier, aria_type_kernels *out) {
                 out->dot_i8 = aria_dot_i2_s_i8_avxvnni;
                 out->gemm_i8 = aria_gemm_i2_s_i8_avxvnni;
             }
+            if (type == ARIA_KERNELS_Q8_0_X8 && aria_tier_avxvnni(tier))
+                out->dot_q8 = aria_dot_q8_0_x8_q8_avxvnni;
             if (type == ARIA_KERNELS_TQ2_0_ROW_SUM && aria_tier_avxvnni(tier)) {
                 out->dot_i8 = aria_dot_tq2_0_row_sum_i8_avxvnni;
                 out->gemm_i8 = aria_gemm_tq2_0_row_sum_i8_avxvnni;
@@ -138,13 +144,14 @@ void aria_gemm_f32_generic(aria_dot_f32_fn dot, int64_t n, const uint8_t *w, uin
         for (int32_t r = 0; r < n_x; r++) y[r * ldy + j] = dot(n, w + j * row_bytes, x + r * n);
 }
 
-aria_gemm_q8_fn aria_gemm_q8_for(uint32_t type, int32_t tier) {
-    if (type != ARIA_TYPE_Q8_0) return NULL;
+aria_gemm_q8_fn aria_gemm_q8_for(uint32_t key, int32_t tier) {
+    if (key != ARIA_TYPE_Q8_0 && key != ARIA_KERNELS_Q8_0_X8) return NULL;
+    const bool x8 = key == ARIA_KERNELS_Q8_0_X8;
 #if defined(ARIA_HAVE_AVXVNNI)
-    if (aria_tier_avxvnni(tier)) return aria_gemm_q8_0_q8_avxvnni;
+    if (aria_tier_avxvnni(tier)) return x8 ? aria_gemm_q8_0_x8_q8_avxvnni : aria_gemm_q8_0_q8_avxvnni;
 #endif
 #if defined(__x86_64__)
-    if (aria_isa_for_tier(tier) == ARIA_ISA_AVX2) return aria_gemm_q8_0_q8_avx2;
+    if (aria_isa_for_tier(tier) == ARIA_ISA_AVX2) return x8 ? aria_gemm_q8_0_x8_q8_avx2 : aria_gemm_q8_0_q8_avx2;
 #endif
     (void)tier;
     return NULL;

@@ -63,8 +63,12 @@ enum {
    the same d runs the row-sum arithmetic (kernels.h) under these keys (tier.c). */
 enum {
     ARIA_KERNELS_TQ1_0_ROW_SUM = 0x10000 + ARIA_TYPE_TQ1_0,
-    ARIA_KERNELS_TQ2_0_ROW_SUM = 0x10000 + ARIA_TYPE_TQ2_0
+    ARIA_KERNELS_TQ2_0_ROW_SUM = 0x10000 + ARIA_TYPE_TQ2_0,
+    /* Q8_0 rows in the x8 layout (kernels.h): the output head's heap copy */
+    ARIA_KERNELS_Q8_0_X8 = 0x20000 + ARIA_TYPE_Q8_0
 };
+#define Q8_0_X8_BLOCKS 8                                  /* blocks per x8 group */
+#define Q8_0_X8_GROUP_BYTES (Q8_0_X8_BLOCKS * (int64_t)sizeof(block_q8_0)) /* 16 B of d + 256 of q */
 
 /* Size rule of one type: a row of ne0 elements (ne0 % blck_size == 0) takes
    ne0 / blck_size * type_size bytes; a tensor additionally carries tail_bytes once at its end

@@ -92,6 +92,16 @@ void aria_dequantize_row_q8_0_ref(const void *w, float *y, int64_t n);
 /* Activations for the Q8_0 head: the same per-32-block rule with d kept in f32:
    x[n] -> xq[n], xd[n / 32]. */
 void aria_quantize_row_q8_act(int64_t n, const float *x, int8_t *xq, float *xd);
+/* The "x8" layout of a Q8_0 row (the output head's heap copy, formats.h Q8_0_X8_*): every 8
+   consecutive blocks form a group of 272 bytes -- their 8 fp16 d, then 8 vectors of 32 bytes,
+   vector t holding bytes [4t, 4t + 4) of block l at [4l, 4l + 4) -- and the nb % 8 blocks left
+   at the end stay as they are. A 32-bit lane of every vector then belongs to one block, so
+   SIMD tiers sum the 8 blocks' products in 8 int32 lanes with no horizontal reduction per
+   block. Activations for x8 kernels are reordered the same way (aria_q8_x8_order_act). The
+   arithmetic is Q8_0's, bit for bit. Same row size as Q8_0. */
+void aria_q8_0_to_x8(const void *src, void *dst, int64_t n);
+void aria_q8_x8_order_act(int64_t n, int8_t *xq); /* in place */
+float aria_dot_q8_0_x8_q8_ref(int64_t n, const void *w, const int8_t *xq, const float *xd);
 /* Load-time head requantization of one F16 row: the bytes of aria_row_to_f32 followed by
    aria_quantize_row_q8_0_ref, in every tier. aria_requant_f16_q8_0_for(tier) (dispatch.c)
    gives the tier's version. */
@@ -140,7 +150,7 @@ typedef struct {
 
 /* The multi-row form of a type's dot_q8 at a tier, or NULL (callers loop over dot_q8). Kept
    out of aria_type_kernels so the table rows stay as they are. */
-aria_gemm_q8_fn aria_gemm_q8_for(uint32_t type, int32_t tier);
+aria_gemm_q8_fn aria_gemm_q8_for(uint32_t key, int32_t tier); /* Q8_0 or its x8 key */
 
 /* HOOK for weight formats: dispatch.c keeps one table row per type with its reference
    kernels and its SIMD kernels per ISA (NULL = use the reference one). A new format adds one

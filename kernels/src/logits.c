@@ -2,7 +2,8 @@
    output.weight), the vocabulary split across threads in runs of rows (vocab_chunk). Each
    logit is computed by one thread with the same kernel, so the thread count never changes a
    bit. The head runs on f32 activations for float weights, on per-32-block int8 activations
-   for a Q8_0 head (dot_q8), and on per-row int8 activations for any other i8 type. */
+   for a Q8_0 head (dot_q8; reordered for the x8 layout of the ARIA_HEAD_Q8_0 copy), and on
+   per-row int8 activations for any other i8 type. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -89,7 +90,10 @@ int aria_logits_mt(const aria_model *m, aria_pool *pool, const float *hidden, in
         float *x = xn + r * E;
         aria_rmsnorm_v(m->vec, E, hidden + r * E, m->output_norm, m->hp.eps, x);
         if (w->dot_f32) continue;
-        if (w->dot_q8) aria_quantize_row_q8_act(E, x, xq + r * E, xd + r * (E / 32));
+        if (w->dot_q8) {
+            aria_quantize_row_q8_act(E, x, xq + r * E, xd + r * (E / 32));
+            if (w->x8) aria_q8_x8_order_act(E, xq + r * E);
+        }
         else xs[r] = aria_quantize_row_i8_v(m->vec, E, x, xq + r * E, xsum + r * (E / 128));
     }
     aria_counter_init(&c.counter);

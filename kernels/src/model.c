@@ -481,13 +481,14 @@ static int init_rope(aria_model *m, char *err, size_t err_len) {
 
 /* ARIA_HEAD_Q8_0: a heap Q8_0 copy of a float output head (tied or not), quantized row by row
    by aria_quantize_row_q8_0_ref's rule (every tier writes the same bytes, so the copy is
-   identical on every machine). A head that is already Q8_0, or whose rows are not whole
-   32-blocks, is kept as it is. The embedding keeps reading the file's rows. */
+   identical on every machine) and stored in the x8 layout (kernels.h), whose kernels need no
+   reduction per block. A head that is already Q8_0, or whose rows are not whole 32-blocks, is
+   kept as it is. The embedding keeps reading the file's rows. */
 static int requantize_head(aria_model *m, char *err, size_t err_len) {
     aria_matrix *w = &m->output;
     aria_type_kernels k;
     if (!is_float_type(w->type) || w->n_in % QK8_0 != 0) return ARIA_OK;
-    if (!aria_kernels_for(ARIA_TYPE_Q8_0, ARIA_TIER_REF, &k))
+    if (!aria_kernels_for(ARIA_KERNELS_Q8_0_X8, ARIA_TIER_REF, &k))
         return aria_fail(err, err_len, ARIA_E_UNSUPPORTED, "no Q8_0 head kernels");
     const uint64_t row_bytes = (uint64_t)(w->n_in / QK8_0) * sizeof(block_q8_0);
     /* n_in <= ARIA_MAX_EMBD and n_out <= ARIA_MAX_VOCAB: the product fits easily. */
@@ -495,9 +496,11 @@ static int requantize_head(aria_model *m, char *err, size_t err_len) {
     /* huge pages: the head is streamed once per token (mapfile.h); free() releases it */
     uint8_t *q = bytes <= SIZE_MAX ? aria_malloc_huge((size_t)bytes) : NULL;
     float *row = malloc((size_t)w->n_in * sizeof *row); /* one head row as f32 */
-    if (!q || !row) {
+    uint8_t *plain = malloc((size_t)row_bytes);        /* one row in the plain layout */
+    if (!q || !row || !plain) {
         free(q);
         free(row);
+        free(plain);
         return aria_fail(err, err_len, ARIA_E_NOMEM,
                          "out of memory for the Q8_0 output head (%llu bytes)",
                          (unsigned long long)bytes);
@@ -511,17 +514,19 @@ static int requantize_head(aria_model *m, char *err, size_t err_len) {
             aria_map_release(&m->map, src - (uint64_t)release_every * w->row_bytes,
                              (uint64_t)release_every * w->row_bytes);
         if (w->type == ARIA_TYPE_F16) { /* the common case (2B-4T), with a SIMD tier */
-            f16_row(src, q + (uint64_t)j * row_bytes, w->n_in);
-            continue;
+            f16_row(src, plain, w->n_in);
+        } else {
+            aria_row_to_f32(w->type, src, row, w->n_in);
+            aria_quantize_row_q8_0_ref(row, plain, w->n_in);
         }
-        aria_row_to_f32(w->type, src, row, w->n_in);
-        aria_quantize_row_q8_0_ref(row, q + (uint64_t)j * row_bytes, w->n_in);
+        aria_q8_0_to_x8(plain, q + (uint64_t)j * row_bytes, w->n_in);
     }
     if (w->n_out > 0) {
         const int64_t j0 = (w->n_out - 1) / release_every * release_every;
         aria_map_release(&m->map, w->data + (uint64_t)j0 * w->row_bytes, (uint64_t)(w->n_out - j0) * w->row_bytes);
     }
     free(row);
+    free(plain);
     m->head_q8 = q;
     m->heap_bytes += bytes;
     w->data = q;
@@ -529,6 +534,7 @@ static int requantize_head(aria_model *m, char *err, size_t err_len) {
     w->row_bytes = row_bytes;
     w->dot_f32 = NULL;
     w->dot_q8 = k.dot_q8;
+    w->x8 = true;
     return ARIA_OK;
 }
 

@@ -53,7 +53,8 @@ struct aria_model {
     aria_layer *layers;     /* [n_layer] */
     float *rope_inv_freq;   /* [rope_dims/2]: base^(-2i/rope_dims) */
     float *norms;           /* one allocation behind every norm pointer above */
-    uint8_t *head_q8;       /* [n_vocab][n_embd / 32] block_q8_0: ARIA_HEAD_Q8_0 copy, or NULL */
+    uint8_t *head_q8;       /* [n_vocab] rows of n_embd / 32 Q8_0 blocks in the x8 layout
+                               (kernels.h): the ARIA_HEAD_Q8_0 copy, or NULL */
     /* The layers loaded ([0, n_layer) unless range-loaded), and whether the embedding (first
        stage) and the final norm and head (last stage) are. Matrices not loaded have data NULL. */
     int32_t layer_begin, layer_end;

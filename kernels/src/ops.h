@@ -36,6 +36,9 @@ typedef struct {
     /* TQ2_0 / TQ1_0 whose blocks all carry one d (== d above): bound to the row-sum kernels */
     bool row_sum;
     aria_dot_q8_fn dot_q8;   /* Q8_0 head on per-32-block int8 activations */
+    /* Q8_0 rows in the x8 layout (the head's heap copy, kernels.h): activations are put in
+       the same order (aria_q8_x8_order_act) before dot_q8 / gemm_q8 */
+    bool x8;
     /* Multi-row kernels bound for the model's tier (tier.c); NULL = generic loop over the dot */
     aria_gemm_i8_fn gemm_i8;
     aria_gemm_f32_fn gemm_f32;

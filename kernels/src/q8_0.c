@@ -84,3 +84,61 @@ float aria_dot_q8_0_i8_ref(int64_t n, const void *w, const int8_t *x, float d_te
 float aria_dot_q8_0_q8_ref(int64_t n, const void *w, const int8_t *xq, const float *xd) {
     return dot_q8_0(n, w, xq, xd);
 }
+
+/* ---- the x8 layout (kernels.h) ------------------------------------------------------------ */
+
+/* Byte offset in an x8 group of element e (0..255) of the group's blocks: block e / 32, byte
+   e % 32 of it, lands in vector (e % 32) / 4 at lane e / 32, byte e % 4. */
+static int64_t x8_qs_offset(int64_t e) {
+    return Q8_0_X8_BLOCKS * 2 + (e % QK8_0) / 4 * 32 + e / QK8_0 * 4 + e % 4;
+}
+
+void aria_q8_0_to_x8(const void *src, void *dst, int64_t n) {
+    const uint8_t *s = src;
+    uint8_t *d = dst;
+    const int64_t nb = n / QK8_0, ng = nb / Q8_0_X8_BLOCKS;
+    for (int64_t g = 0; g < ng; g++, s += Q8_0_X8_GROUP_BYTES, d += Q8_0_X8_GROUP_BYTES)
+        for (int64_t l = 0; l < Q8_0_X8_BLOCKS; l++) {
+            const uint8_t *b = s + l * (int64_t)sizeof(block_q8_0);
+            memcpy(d + 2 * l, b, 2);
+            for (int64_t k = 0; k < QK8_0; k++) d[x8_qs_offset(l * QK8_0 + k)] = b[Q8_0_QS_OFFSET + k];
+        }
+    memcpy(d, s, (size_t)(nb - ng * Q8_0_X8_BLOCKS) * sizeof(block_q8_0)); /* the tail as is */
+}
+
+void aria_q8_x8_order_act(int64_t n, int8_t *xq) {
+    const int64_t ng = n / QK8_0 / Q8_0_X8_BLOCKS;
+    for (int64_t g = 0; g < ng; g++) {
+        int8_t *x = xq + g * Q8_0_X8_BLOCKS * QK8_0, t[Q8_0_X8_BLOCKS * QK8_0];
+        memcpy(t, x, sizeof t);
+        for (int64_t e = 0; e < Q8_0_X8_BLOCKS * QK8_0; e++) x[x8_qs_offset(e) - Q8_0_X8_BLOCKS * 2] = t[e];
+    }
+}
+
+/* Q8_0's dot (dot_q8_0 above) on the x8 layout: block b's isum gathered from its lanes. */
+float aria_dot_q8_0_x8_q8_ref(int64_t n, const void *w, const int8_t *xq, const float *xd) {
+    const uint8_t *row = w;
+    const int64_t nb = n / QK8_0, ng = nb / Q8_0_X8_BLOCKS;
+    float acc[ARIA_LANES] = {0};
+    for (int64_t i = 0; i < ng * Q8_0_X8_BLOCKS; i++) {
+        const uint8_t *grp = row + i / Q8_0_X8_BLOCKS * Q8_0_X8_GROUP_BYTES;
+        const int8_t *xg = xq + i / Q8_0_X8_BLOCKS * Q8_0_X8_BLOCKS * QK8_0;
+        const int64_t l = i % Q8_0_X8_BLOCKS;
+        int32_t isum = 0;
+        for (int64_t k = 0; k < QK8_0; k++) {
+            const int64_t o = x8_qs_offset(l * QK8_0 + k);
+            isum += (int8_t)grp[o] * xg[o - Q8_0_X8_BLOCKS * 2];
+        }
+        const float d = aria_fp16_to_fp32(aria_load_u16(grp + 2 * l)) * xd[i];
+        acc[i % ARIA_LANES] += (float)isum * d;
+    }
+    const uint8_t *b = row + ng * Q8_0_X8_GROUP_BYTES; /* the tail: plain Q8_0 blocks */
+    for (int64_t i = ng * Q8_0_X8_BLOCKS; i < nb; i++, b += sizeof(block_q8_0)) {
+        const int8_t *qs = (const int8_t *)(b + Q8_0_QS_OFFSET);
+        int32_t isum = 0;
+        for (int j = 0; j < QK8_0; j++) isum += qs[j] * xq[i * QK8_0 + j];
+        const float d = aria_fp16_to_fp32(aria_load_u16(b)) * xd[i];
+        acc[i % ARIA_LANES] += (float)isum * d;
+    }
+    return aria_reduce16(acc);
+}

@@ -8,13 +8,14 @@ static bool bind_matrix(aria_matrix *w, int32_t tier) {
     uint32_t key = w->type;
     if (w->row_sum)
         key = w->type == ARIA_TYPE_TQ2_0 ? ARIA_KERNELS_TQ2_0_ROW_SUM : ARIA_KERNELS_TQ1_0_ROW_SUM;
+    if (w->x8) key = ARIA_KERNELS_Q8_0_X8;
     if (!aria_kernels_for(key, tier, &k)) return false;
     w->dot_i8 = k.dot_i8;
     w->gemm_i8 = k.gemm_i8;
     w->dot_f32 = k.dot_f32;
     w->gemm_f32 = k.gemm_f32;
     w->dot_q8 = k.dot_q8;
-    w->gemm_q8 = aria_gemm_q8_for(w->type, tier);
+    w->gemm_q8 = aria_gemm_q8_for(key, tier);
     return true;
 }
 

@@ -334,26 +334,29 @@ static void logits_case(const char *model, aria_model *m, const float *hidden) {
     free(l);
 }
 
-/* The ARIA_HEAD_Q8_0 copy made at load (best tier) == each tier's requantization. */
+/* The ARIA_HEAD_Q8_0 copy made at load (best tier) == each tier's requantization, in the
+   copy's x8 layout. */
 static void head_q8_case(const char *model, aria_model *m) {
     if (!m->head_q8 || m->token_embd.type != ARIA_TYPE_F16) return;
     const int64_t V = m->hp.n_vocab, E = m->hp.n_embd;
     const size_t row = (size_t)(E / 32) * sizeof(block_q8_0), sz = (size_t)V * row;
-    uint8_t *q = malloc(sz);
-    if (!q) die("malloc", ARIA_E_NOMEM);
+    uint8_t *q = malloc(sz), *plain = malloc(row);
+    if (!q || !plain) die("malloc", ARIA_E_NOMEM);
     dcase c;
     case_begin(&c, model, "head-q8_0-bytes");
     case_add(&c, "[loaded copy]", m->head_q8, sz);
     char v[96];
     for (int t = 0; t < n_tiers; t++) {
         const aria_requant_f16_q8_0_fn f = aria_requant_f16_q8_0_for(tiers[t].id);
-        for (int64_t r = 0; r < V; r++)
-            f(m->token_embd.data + (uint64_t)r * m->token_embd.row_bytes, q + r * row, E);
+        for (int64_t r = 0; r < V; r++) {
+            f(m->token_embd.data + (uint64_t)r * m->token_embd.row_bytes, plain, E);
+            aria_q8_0_to_x8(plain, q + r * row, E);
+        }
         snprintf(v, sizeof v, "[%s requantization]", tiers[t].name);
         case_add(&c, v, q, sz);
     }
     case_end(&c);
-    free(q);
+    free(q), free(plain);
 }
 
 /* ---- models ------------------------------------------------------------------------------ */

@@ -435,6 +435,74 @@ static void test_gemm_long_rows(void) {
     }
 }
 
+/* The x8 layout of the head copy: aria_q8_0_to_x8 moves every byte (a round trip through the
+   element offsets), and each tier's x8 dot and GEMM on it, with activations in x8 order, equal
+   the plain Q8_0 reference dot bit for bit -- with and without a tail of plain blocks, at odd
+   row counts, and at the extremes (|w| = 127 against x = +-127 for whole rows). */
+static void test_q8_x8(void) {
+    enum { MAXB = 83, NW = 5, NX = 9 };
+    const int nbs[] = {1, 7, 8, 9, 16, 17, 24, 80, 83};
+    uint64_t rng = 8088;
+    const int64_t bb = (int64_t)sizeof(block_q8_0);
+    uint8_t *plain = malloc((size_t)(NW * MAXB * bb)), *x8 = malloc((size_t)(NW * MAXB * bb));
+    int8_t *xq = malloc((size_t)(NX * MAXB * QK8_0)), *xo = malloc((size_t)(NX * MAXB * QK8_0));
+    float *xf = malloc((size_t)(MAXB * QK8_0) * sizeof *xf), *xd = malloc((size_t)(NX * MAXB) * sizeof *xd);
+    float *y = malloc((size_t)(NX * NW) * sizeof *y);
+    if (!plain || !x8 || !xq || !xo || !xf || !xd || !y) {
+        CHECK(0, "out of memory");
+        free(plain), free(x8), free(xq), free(xo), free(xf), free(xd), free(y);
+        return;
+    }
+    int bad_layout = 0, bad = 0, cases = 0;
+    for (size_t c = 0; c < sizeof nbs / sizeof *nbs; c++) {
+        const int64_t nb = nbs[c], n = nb * QK8_0, rb = nb * bb;
+        for (int64_t i = 0; i < NW * nb; i++) {
+            uint8_t *b = plain + i * bb;
+            const uint16_t d = rand_d16(&rng);
+            memcpy(b, &d, 2);
+            for (int k = 0; k < QK8_0; k++) b[Q8_0_QS_OFFSET + k] = (uint8_t)(int8_t)((int)(tiny_rand(&rng) % 255) - 127);
+        }
+        for (int64_t k = 0; k < n; k++) plain[Q8_0_QS_OFFSET + k / QK8_0 * bb + k % QK8_0] = (uint8_t)(int8_t)(k % 2 ? 127 : -127);
+        for (int r = 0; r < NX; r++) {
+            for (int64_t k = 0; k < n; k++) xf[k] = (rand_unit(&rng) - 0.5f) * 4.0f;
+            if (r == 0) for (int64_t k = 0; k < n; k++) xf[k] = k % 2 ? 1.0f : -1.0f; /* -> +-127 */
+            aria_quantize_row_q8_act(n, xf, xq + r * n, xd + r * nb);
+            memcpy(xo + r * n, xq + r * n, (size_t)n);
+            aria_q8_x8_order_act(n, xo + r * n);
+        }
+        for (int j = 0; j < NW; j++) aria_q8_0_to_x8(plain + j * rb, x8 + j * rb, n);
+        /* every plain byte is somewhere in the x8 row, and the reordered activations agree */
+        for (int64_t e = 0; e < n; e++) {
+            const int64_t g = e / (8 * QK8_0), l = e / QK8_0 % 8, k = e % QK8_0;
+            const bool tail = g >= nb / 8;
+            const int64_t o = tail ? e / QK8_0 * bb + Q8_0_QS_OFFSET + k
+                                   : g * Q8_0_X8_GROUP_BYTES + 16 + k / 4 * 32 + l * 4 + k % 4;
+            const int64_t xo_at = tail ? e : o - g * Q8_0_X8_GROUP_BYTES - 16 + g * 8 * QK8_0;
+            bad_layout += x8[o] != plain[e / QK8_0 * bb + Q8_0_QS_OFFSET + k];
+            bad_layout += xo[xo_at] != xq[e];
+        }
+        for (int tier = 0; tier <= ARIA_TIER_MAX; tier++) {
+            aria_type_kernels k;
+            if (!aria_tier_runs(tier) || !aria_kernels_for(ARIA_KERNELS_Q8_0_X8, tier, &k)) continue;
+            const aria_gemm_q8_fn gemm = aria_gemm_q8_for(ARIA_KERNELS_Q8_0_X8, tier);
+            for (int nx = 1; nx <= NX; nx++) {
+                if (gemm) gemm(n, x8, (uint64_t)rb, NW, xo, xd, nx, y, NW);
+                for (int r = 0; r < nx; r++)
+                    for (int j = 0; j < NW; j++) {
+                        const float want = aria_dot_q8_0_q8_ref(n, plain + j * rb, xq + r * n, xd + r * nb);
+                        const float dot = k.dot_q8(n, x8 + j * rb, xo + r * n, xd + r * nb);
+                        bad += memcmp(&want, &dot, sizeof want) != 0;
+                        if (gemm) bad += memcmp(&want, &y[r * NW + j], sizeof want) != 0;
+                        cases++;
+                    }
+            }
+        }
+    }
+    CHECK(bad_layout == 0, "x8 layout: %d bytes misplaced", bad_layout);
+    CHECK(bad == 0, "x8 head kernels: %d of %d results differ from the plain Q8_0 reference dot", bad, cases);
+    free(plain), free(x8), free(xq), free(xo), free(xf), free(xd), free(y);
+}
+
 /* Integer block sums: with every scale 1 a one-block dot is (float)isum exactly. */
 static void test_isums(void) {
     aria_type_kernels ref[3], best[3];
@@ -689,6 +757,7 @@ void test_formats(void) {
     test_isums();
     test_gemms();
     test_gemm_long_rows();
+    test_q8_x8();
     for (int row_scales = 0; row_scales < 2; row_scales++) {
         test_same_trits("bitnet-b1.58", 512, row_scales);
         test_same_trits("bitnet-25", 768, row_scales);

@@ -63,6 +63,16 @@ void aria_gemm_tq2_0_row_sum_i8_avx2(int64_t n, const uint8_t *w, uint64_t row_b
                                      int32_t n_w, const int8_t *x, const int32_t *xsum,
                                      int32_t n_x, float *y, int64_t ldy, float d);
 
+/* Q8_0 head in the x8 layout (q8_0_x8_avx2.c; the AVX-VNNI ones only when aria_tier_avxvnni()). */
+float aria_dot_q8_0_x8_q8_avx2(int64_t n, const void *w, const int8_t *xq, const float *xd);
+void aria_gemm_q8_0_x8_q8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                               const int8_t *xq, const float *xd, int32_t n_x, float *y,
+                               int64_t ldy);
+float aria_dot_q8_0_x8_q8_avxvnni(int64_t n, const void *w, const int8_t *xq, const float *xd);
+void aria_gemm_q8_0_x8_q8_avxvnni(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,
+                                  const int8_t *xq, const float *xd, int32_t n_x, float *y,
+                                  int64_t ldy);
+
 /* Q8_0 (q8_0_avx2.c) */
 float aria_dot_q8_0_i8_avx2(int64_t n, const void *w, const int8_t *x, float d);
 float aria_dot_q8_0_q8_avx2(int64_t n, const void *w, const int8_t *xq, const float *xd);
