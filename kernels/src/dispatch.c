@@ -153,6 +153,6 @@ aria_gemm_q8_fn aria_gemm_q8_for(uint32_t key, int32_t tier) {
 #if defined(__x86_64__)
     if (aria_isa_for_tier(tier) == ARIA_ISA_AVX2) return x8 ? aria_gemm_q8_0_x8_q8_avx2 : aria_gemm_q8_0_q8_avx2;
 #endif
-    (void)tier;
+    (void)tier, (void)x8;
     return NULL;
 }
