@@ -233,6 +233,12 @@ ARIA_API int aria_logits_mt(const aria_model *model, aria_pool *pool, const floa
 
 /* ARIA_CPU_* bits of the running CPU (what the SIMD tiers may use). */
 ARIA_API uint32_t aria_cpu_features(void);
+/* Version of libaria's numerics: two builds that report the same number compute bit-identical
+   hidden rows and logits from the same file, head type, layer range and input rows, on any CPU
+   and tier. It changes with every change to any of those bits (docs/kernels-abi.md, "Numerics
+   version"); agents announce it, and work is re-executed only on agents that report the same. */
+#define ARIA_NUMERICS_VERSION 3
+ARIA_API uint32_t aria_numerics_version(void);
 /* Kernel tier of a model: 0 = the scalar reference, 1 = the best this CPU runs (the default).
    All tiers give bit-identical results; tier 0 exists to test that. Call it before the model
    is shared (it rebinds the model's kernels). ARIA_E_INVALID_ARG for another tier. */

@@ -1,4 +1,4 @@
-/* Status names and error-message formatting. */
+/* Status names, error-message formatting, and the numerics version. */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -54,3 +54,5 @@ const char *aria_printable(char out[ARIA_NAME_BUF], const char *s, uint64_t len)
     out[n] = '\0';
     return out;
 }
+
+uint32_t aria_numerics_version(void) { return ARIA_NUMERICS_VERSION; }

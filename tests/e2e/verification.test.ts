@@ -8,7 +8,7 @@
 import type { ChildProcess } from "node:child_process";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import OpenAI from "openai";
@@ -34,6 +34,14 @@ interface AgentRow {
   failed_checks: number;
   disputes: number;
   excluded: boolean;
+  version: string | null;
+}
+
+/** What an agent of this checkout announces: its package version + libaria's numerics version. */
+function expectedAgentVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "agent", "package.json"), "utf8")) as { version: string };
+  const numerics = /#define ARIA_NUMERICS_VERSION (\d+)/.exec(readFileSync(join(ROOT, "kernels", "include", "aria.h"), "utf8"))?.[1];
+  return `${pkg.version}+numerics.${numerics}`;
 }
 
 function run(command: string, args: string[]): void {
@@ -217,7 +225,9 @@ describe("Proof of Useful Work with real kernels", () => {
         `verification: ${id.slice(0, 8)} served ${r.steps} steps, ${r.verified_steps} verified by the other, ${r.credits} credits`,
       );
     }
-    for (const id of [gcc, clang]) expect(rows.get(id)).toMatchObject({ excluded: false, failed_checks: 0, disputes: 0 });
+    // Both builds announce the same numerics version: work is re-executed only between such agents.
+    for (const id of [gcc, clang])
+      expect(rows.get(id)).toMatchObject({ excluded: false, failed_checks: 0, disputes: 0, version: expectedAgentVersion() });
     const checks = await checksNaming(gcc);
     expect(checks.filter((c) => [c.node, c.verifier].sort().join() === [gcc, clang].sort().join()).length).toBeGreaterThan(20);
     expect(checks.filter((c) => c.verdict !== "agree" && [c.node, c.verifier].every((n) => n === gcc || n === clang))).toEqual([]);

@@ -64,6 +64,11 @@ export class Kernels {
     return new Kernels(opened.symbols, opened);
   }
 
+  /** libaria's numerics version: builds reporting the same one compute the same bits. */
+  numericsVersion(): number {
+    return this.lib.aria_numerics_version();
+  }
+
   statusName(status: number): string {
     return String(this.lib.aria_status_name(status));
   }
@@ -202,6 +207,11 @@ export class NativeModel {
     const slots = new Int32Array(INFO_SLOTS.length);
     kernels.check(kernels.lib.aria_model_info(handle, slots, slots.length), "aria_model_info");
     this.info = Object.fromEntries(INFO_SLOTS.map((k, i) => [k, slots[i]!])) as unknown as ModelInfo;
+  }
+
+  /** The numerics version of the library this model runs on (Kernels.numericsVersion). */
+  get numericsVersion(): number {
+    return this.kernels.numericsVersion();
   }
 
   private get ptr(): Pointer {

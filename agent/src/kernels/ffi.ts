@@ -31,6 +31,7 @@ export const ARIA_SYMBOLS = {
   aria_shard_memory: { args: [ptr], returns: FFIType.u64_fast },
   aria_logits_mt: { args: [ptr, ptr, ptr, i32, ptr], returns: i32 },
   aria_cpu_features: { args: [], returns: FFIType.u32 },
+  aria_numerics_version: { args: [], returns: FFIType.u32 },
   aria_model_load_range: { args: [ptr, i32, i32, i32, ptr, ptr, u64], returns: i32 },
 } as const;
 

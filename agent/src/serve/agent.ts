@@ -17,7 +17,7 @@ import { type ModelFootprint, rangeBytes } from "../model/footprint.ts";
 import { resolveModel } from "../model/resolve-model.ts";
 import { CoordinatorLink } from "../net/coordinator-link.ts";
 import { agentSocketUrl } from "../net/coordinator-url.ts";
-import { AGENT_VERSION } from "../version.ts";
+import { AGENT_VERSION, announcedVersion } from "../version.ts";
 import { LoadedModel, readModelHeader, type TextSide } from "./loaded-model.ts";
 import { pickLayers } from "./pick-layers.ts";
 import { StageServer } from "./stage-server.ts";
@@ -221,7 +221,7 @@ export class Agent {
       secretKey: this.identity.secretKey,
       nodeId: this.identity.nodeId,
       announce: {
-        agentVersion: AGENT_VERSION,
+        agentVersion: announcedVersion(this.model.native.numericsVersion),
         maxSessions: this.limits.maxSessions,
         consent: this.consent.signed,
         models: [
