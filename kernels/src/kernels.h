@@ -206,6 +206,9 @@ typedef struct {
                         int64_t k_stride, int32_t n_pos, float scale, float *s, int64_t s_stride);
     void (*attn_mix)(int32_t hd, int32_t nh, const float *a, int64_t a_stride, const uint16_t *v,
                      int64_t v_stride, int32_t n_pos, float *o);
+    /* x[i] = aria_expf(x[i] - m) (detmath.h; the f32 difference rounded first): softmax's
+       exponentials, the same bits in every tier. */
+    void (*exp_sub)(int64_t n, float *x, float m);
 } aria_vec_ops;
 
 /* The attention ops as plain loops (vec.c): the scores over a tier's dot_f16, the mix in
@@ -217,6 +220,7 @@ void aria_attn_scores_loop(float (*dot_f16)(int64_t, const void *, const float *
 void aria_attn_mix_loop(int32_t hd, int32_t nh, const float *a, int64_t a_stride,
                         const uint16_t *v, int64_t v_stride, int32_t n_pos, float *o);
 void aria_to_f16_ref(int64_t n, const float *x, uint16_t *h);
+void aria_exp_sub_ref(int64_t n, float *x, float m);
 
 /* The primitives of a tier (never NULL). */
 const aria_vec_ops *aria_vec_ops_for(int32_t tier);

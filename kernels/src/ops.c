@@ -72,7 +72,7 @@ void aria_softmax_v(const aria_vec_ops *v, float *x, int64_t n) {
     float max = x[0];
     for (int64_t i = 1; i < n; i++)
         if (x[i] > max) max = x[i];
-    for (int64_t i = 0; i < n; i++) x[i] = aria_expf(x[i] - max); /* detmath.h, not libm */
+    v->exp_sub(n, x, max); /* detmath.h's exp, not libm's */
     const float sum = v->sum(n, x);                            /* 16-lane striped */
     for (int64_t i = 0; i < n; i++) x[i] /= sum;
 }

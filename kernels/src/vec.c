@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "cpu.h"
+#include "detmath.h"
 #include "kernels.h"
 
 static float dot_ref(int64_t n, const float *a, const float *b) {
@@ -86,9 +87,13 @@ static void attn_scores_ref(int32_t hd, int32_t nh, const float *q, const uint16
     aria_attn_scores_loop(dot_f16_ref, hd, nh, q, k, k_stride, n_pos, scale, s, s_stride);
 }
 
+void aria_exp_sub_ref(int64_t n, float *x, float m) {
+    for (int64_t i = 0; i < n; i++) x[i] = aria_expf(x[i] - m);
+}
+
 static const aria_vec_ops vec_ref = {
-    dot_ref,     sum_ref,         sumsq_ref,          amax_ref, round_i8_ref, axpy_ref,
-    dot_f16_ref, aria_to_f16_ref, attn_scores_ref, aria_attn_mix_loop};
+    dot_ref,     sum_ref,         sumsq_ref,       amax_ref,           round_i8_ref, axpy_ref,
+    dot_f16_ref, aria_to_f16_ref, attn_scores_ref, aria_attn_mix_loop, aria_exp_sub_ref};
 
 #if defined(__x86_64__)
 extern const aria_vec_ops aria_vec_avx2; /* arch/x86/vec_avx2.c */

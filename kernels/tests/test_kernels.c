@@ -268,6 +268,38 @@ static void test_attn_ops(void) {
     CHECK(bad == 0, "%d of %d fused attention results differ from the reference", bad, cases);
 }
 
+/* Softmax's exponentials: every tier's exp_sub against aria_expf(x - m) bit for bit, over a
+   sweep of every exponent and sign, the clamp edges, overflow and subnormal results,
+   infinities and NaNs, and lengths that leave a scalar tail. */
+static void test_exp_sub(void) {
+    enum { N = 2 * 2048 + 3 };
+    static float in[N], want[N], got[N];
+    const float edges[] = {0.0f, -0.0f, 100.0f, 100.5f, -110.0f, -110.5f, 88.72283f, 88.72284f,
+                           -87.33655f, -103.27893f, -103.97208f, -104.0f, INFINITY, -INFINITY, NAN, -NAN};
+    int n_in = 0;
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++) in[n_in++] = edges[i];
+    for (uint32_t u = 0; n_in < N - 1; u += 0x7f800000u / (N / 2)) {
+        float x;
+        memcpy(&x, &u, 4);
+        in[n_in++] = x;
+        in[n_in++] = -x;
+    }
+    const float ms[] = {0.0f, 1.5f, -3.25f, 40.0f};
+    int bad = 0, cases = 0;
+    for (size_t mi = 0; mi < sizeof ms / sizeof *ms; mi++)
+        for (int tier = 0; tier <= ARIA_TIER_MAX; tier++) {
+            if (!aria_tier_runs(tier)) continue;
+            for (int len = N - 3; len <= N; len++) { /* a multiple of 4, then tails of 1..3 */
+                for (int i = 0; i < len; i++) want[i] = aria_expf(in[i] - ms[mi]);
+                memcpy(got, in, sizeof got);
+                aria_vec_ops_for(tier)->exp_sub(len, got, ms[mi]);
+                bad += memcmp(want, got, (size_t)len * sizeof(float)) != 0;
+                cases++;
+            }
+        }
+    CHECK(bad == 0, "%d of %d exp_sub runs differ from aria_expf", bad, cases);
+}
+
 /* Distance in ulps between two finite floats of the same sign or zero. */
 static int64_t ulps(float a, float b) {
     int32_t x, y;
@@ -350,4 +382,5 @@ void test_kernels(void) {
     test_act_quant();
     test_row_ops();
     test_attn_ops();
+    test_exp_sub();
 }

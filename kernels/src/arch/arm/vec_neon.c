@@ -150,5 +150,5 @@ static void attn_mix_neon(int32_t hd, int32_t nh, const float *a, int64_t a_stri
 
 const aria_vec_ops aria_vec_neon = {
     dot_neon,     sum_neon,        sumsq_neon,       amax_neon,    round_i8_neon, axpy_neon,
-    dot_f16_neon, aria_to_f16_ref, attn_scores_neon, attn_mix_neon};
+    dot_f16_neon, aria_to_f16_ref, attn_scores_neon, attn_mix_neon, aria_exp_sub_ref};
 #endif

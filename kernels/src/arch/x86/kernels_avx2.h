@@ -63,6 +63,9 @@ void aria_gemm_tq2_0_row_sum_i8_avx2(int64_t n, const uint8_t *w, uint64_t row_b
                                      int32_t n_w, const int8_t *x, const int32_t *xsum,
                                      int32_t n_x, float *y, int64_t ldy, float d);
 
+/* Softmax's exponentials, 4 lanes of detmath.h's double-precision exp (exp_avx2.c). */
+void aria_exp_sub_avx2(int64_t n, float *x, float m);
+
 /* Q8_0 head in the x8 layout (q8_0_x8_avx2.c; the AVX-VNNI ones only when aria_tier_avxvnni()). */
 float aria_dot_q8_0_x8_q8_avx2(int64_t n, const void *w, const int8_t *xq, const float *xd);
 void aria_gemm_q8_0_x8_q8_avx2(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w,

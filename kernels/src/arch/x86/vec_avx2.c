@@ -251,4 +251,4 @@ static float dot_f16_avx2(int64_t n, const void *w, const float *x) {
 
 const aria_vec_ops aria_vec_avx2 = {
     dot_avx2,     sum_avx2,         sumsq_avx2,       amax_avx2,    round_i8_avx2, axpy_avx2,
-    dot_f16_avx2, aria_to_f16_avx2, aria_attn_scores_avx2, aria_attn_mix_avx2};
+    dot_f16_avx2, aria_to_f16_avx2, aria_attn_scores_avx2, aria_attn_mix_avx2, aria_exp_sub_avx2};
