@@ -184,14 +184,12 @@ void aria_gemm_tq2_0_i8_ref(int64_t n, const uint8_t *w, uint64_t row_bytes, int
 #define ARIA_LANES 16
 
 typedef struct {
-    float (*dot)(int64_t n, const float *a, const float *b);     /* sum a[i] * b[i], striped */
     float (*sum)(int64_t n, const float *x);                      /* striped */
     float (*sumsq)(int64_t n, const float *x);                    /* sum x[i]^2, striped */
     float (*amax)(int64_t n, const float *x);                     /* max |x|, NaN ignored, >= 0 */
     /* q[i] = clamp(round_half_even(x[i] * s), -128, 127), NaN -> 0; sums[g] = sum of q over
        each full group of 128 (n / 128 groups). */
     void (*round_i8)(int64_t n, const float *x, float s, int8_t *q, int32_t *sums);
-    void (*axpy)(int64_t n, float a, const float *x, float *y);  /* y[i] += a * x[i] */
     /* dot with F16 weights, striped: sum f16(w[i]) * x[i] (the f32 dot of F16 rows) */
     float (*dot_f16)(int64_t n, const void *w, const float *x);
     /* h[i] = binary16 of x[i], round to nearest even (aria_fp32_to_fp16; NaN -> sign | 0x7e00):
@@ -201,7 +199,7 @@ typedef struct {
        their KV head (forward.c task_attn). Every result is bit-identical to the reference:
        scores: s[h * s_stride + t] = dot_f16(hd, k + t * k_stride, q + h * hd) * scale;
        mix:    o[h * hd + i] += a[h * a_stride + t] * f32(v[t * v_stride + i]), t = 0, 1, .. in
-               order, the product rounded before the add (axpy's y + a * x). */
+               order, the product rounded before the add (y + a * x). */
     void (*attn_scores)(int32_t hd, int32_t nh, const float *q, const uint16_t *k,
                         int64_t k_stride, int32_t n_pos, float scale, float *s, int64_t s_stride);
     void (*attn_mix)(int32_t hd, int32_t nh, const float *a, int64_t a_stride, const uint16_t *v,

@@ -6,12 +6,6 @@
 #include "detmath.h"
 #include "kernels.h"
 
-static float dot_ref(int64_t n, const float *a, const float *b) {
-    float acc[ARIA_LANES] = {0};
-    for (int64_t i = 0; i < n; i++) acc[i % ARIA_LANES] += a[i] * b[i];
-    return aria_reduce16(acc);
-}
-
 static float sum_ref(int64_t n, const float *x) {
     float acc[ARIA_LANES] = {0};
     for (int64_t i = 0; i < n; i++) acc[i % ARIA_LANES] += x[i];
@@ -48,10 +42,6 @@ static void round_i8_ref(int64_t n, const float *x, float s, int8_t *q, int32_t 
         for (int i = 0; i < 128; i++) t += q[g * 128 + i];
         sums[g] = t;
     }
-}
-
-static void axpy_ref(int64_t n, float a, const float *x, float *y) {
-    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
 static float dot_f16_ref(int64_t n, const void *w, const float *x) {
@@ -92,8 +82,8 @@ void aria_exp_sub_ref(int64_t n, float *x, float m) {
 }
 
 static const aria_vec_ops vec_ref = {
-    dot_ref,     sum_ref,         sumsq_ref,       amax_ref,           round_i8_ref, axpy_ref,
-    dot_f16_ref, aria_to_f16_ref, attn_scores_ref, aria_attn_mix_loop, aria_exp_sub_ref};
+    sum_ref,         sumsq_ref,       amax_ref,           round_i8_ref,    dot_f16_ref,
+    aria_to_f16_ref, attn_scores_ref, aria_attn_mix_loop, aria_exp_sub_ref};
 
 #if defined(__x86_64__)
 extern const aria_vec_ops aria_vec_avx2; /* arch/x86/vec_avx2.c */

@@ -169,10 +169,9 @@ static void test_float_tiers(void) {
     int bad = 0;
     enum { NMAX = 2565, NX = 7, NW = 5 };
     float *a = malloc(NMAX * NX * sizeof(float)), *b = malloc(NMAX * sizeof(float));
-    float *y1 = malloc(NMAX * sizeof(float)), *y2 = malloc(NMAX * sizeof(float));
     int8_t *q1 = malloc(NMAX), *q2 = malloc(NMAX);
     uint8_t *wh = malloc(NMAX * NW * 4 + 3);
-    if (!a || !b || !y1 || !y2 || !q1 || !q2 || !wh) {
+    if (!a || !b || !q1 || !q2 || !wh) {
         CHECK(0, "out of memory");
         goto out;
     }
@@ -182,9 +181,7 @@ static void test_float_tiers(void) {
         for (int i = 0; i < n; i++) b[i] = (float)((int64_t)(tiny_rand(&rng) % 20001) - 10000) / 333.0f;
         if (n > 5) a[3] = NAN, a[4] = INFINITY; /* row 0 only: the NaN rules of amax / round */
 #define SAME(x, y) (memcmp(&(x), &(y), sizeof(x)) == 0)
-        float r1 = ref->dot(n, a + n, b), r2 = best->dot(n, a + n, b);
-        bad += !SAME(r1, r2);
-        r1 = ref->sum(n, a + n), r2 = best->sum(n, a + n);
+        float r1 = ref->sum(n, a + n), r2 = best->sum(n, a + n);
         bad += !SAME(r1, r2);
         r1 = ref->sumsq(n, a + n), r2 = best->sumsq(n, a + n);
         bad += !SAME(r1, r2);
@@ -195,11 +192,6 @@ static void test_float_tiers(void) {
         best->round_i8(n, a, 3.7f, q2, s2);
         bad += memcmp(q1, q2, (size_t)n) != 0;
         bad += memcmp(s1, s2, (size_t)(n / 128) * sizeof(int32_t)) != 0;
-        memcpy(y1, b, (size_t)n * sizeof(float));
-        memcpy(y2, b, (size_t)n * sizeof(float));
-        ref->axpy(n, 0.3f, a + n, y1);
-        best->axpy(n, 0.3f, a + n, y2);
-        bad += memcmp(y1, y2, (size_t)n * sizeof(float)) != 0;
         /* Float weights at an odd byte offset (mapped tensors need no alignment). */
         uint8_t *w = wh + 1;
         for (uint32_t type = ARIA_TYPE_F32; type <= ARIA_TYPE_F16; type++) {
@@ -230,7 +222,7 @@ static void test_float_tiers(void) {
     }
     CHECK(fabs(TIER_TOL) == 0.0 && bad == 0, "%d f32 primitive / float GEMM results differ between tiers", bad);
 out:
-    free(a), free(b), free(y1), free(y2), free(q1), free(q2), free(wh);
+    free(a), free(b), free(q1), free(q2), free(wh);
 }
 
 static void test_cpu_and_pool(void) {

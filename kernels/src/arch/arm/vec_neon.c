@@ -37,14 +37,6 @@ static inline void spill16(float32x4_t a0, float32x4_t a1, float32x4_t a2, float
     for (; i < n; i++) acc[i % ARIA_LANES] += TAIL(i);                                       \
     return aria_reduce16(acc);
 
-static float dot_neon(int64_t n, const float *a, const float *b) {
-#define T4(k) vmulq_f32(vld1q_f32(a + (k)), vld1q_f32(b + (k)))
-#define T1(k) (a[k] * b[k])
-    STRIPED(T4, T1)
-#undef T4
-#undef T1
-}
-
 static float sum_neon(int64_t n, const float *x) {
 #define T4(k) vld1q_f32(x + (k))
 #define T1(k) (x[k])
@@ -117,13 +109,6 @@ static void round_i8_neon(int64_t n, const float *x, float s, int8_t *q, int32_t
     }
 }
 
-static void axpy_neon(int64_t n, float a, const float *x, float *y) {
-    const float32x4_t va = vdupq_n_f32(a);
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vaddq_f32(vld1q_f32(y + i), vmulq_f32(va, vld1q_f32(x + i))));
-    for (; i < n; i++) y[i] += a * x[i];
-}
-
 static void attn_scores_neon(int32_t hd, int32_t nh, const float *q, const uint16_t *k,
                              int64_t k_stride, int32_t n_pos, float scale, float *s,
                              int64_t s_stride) {
@@ -149,6 +134,6 @@ static void attn_mix_neon(int32_t hd, int32_t nh, const float *a, int64_t a_stri
 }
 
 const aria_vec_ops aria_vec_neon = {
-    dot_neon,     sum_neon,        sumsq_neon,       amax_neon,    round_i8_neon, axpy_neon,
-    dot_f16_neon, aria_to_f16_ref, attn_scores_neon, attn_mix_neon, aria_exp_sub_ref};
+    sum_neon,        sumsq_neon,       amax_neon,     round_i8_neon,   dot_f16_neon,
+    aria_to_f16_ref, attn_scores_neon, attn_mix_neon, aria_exp_sub_ref};
 #endif

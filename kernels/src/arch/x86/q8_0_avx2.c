@@ -51,13 +51,10 @@ static float dot_q8_0(int64_t n, const uint8_t *b, const int8_t *x, const float 
     _mm256_storeu_ps(acc, lo);
     _mm256_storeu_ps(acc + 8, hi);
     for (; i < nb; i++) {
-        const __m256i p = block_prod(b + i * BLOCK_BYTES, x + i * QK8_0);
-        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
-        s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+        const int32_t isum = aria_hsum_i32(block_prod(b + i * BLOCK_BYTES, x + i * QK8_0));
         float d = _cvtsh_ss(aria_load_u16(b + i * BLOCK_BYTES));
         if (xd) d *= xd[i];
-        acc[i % ARIA_LANES] += (float)_mm_cvtsi128_si32(s) * d;
+        acc[i % ARIA_LANES] += (float)isum * d;
     }
     return aria_reduce16(acc);
 }

@@ -28,10 +28,7 @@ ALWAYS_INLINE int32_t block_isum(const uint8_t *blk, const int8_t *x) {
     const __m256i wv = _mm256_loadu_si256((const __m256i *)(blk + Q8_0_QS_OFFSET));
     const __m256i p = BLOCK_DOT(_mm256_abs_epi8(wv),
                                 _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)x), wv));
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
-    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(s);
+    return aria_hsum_i32(p);
 }
 
 void Q8_GEMM(int64_t n, const uint8_t *w, uint64_t row_bytes, int32_t n_w, const int8_t *xq,

@@ -23,20 +23,6 @@ ALWAYS_INLINE void load_f16x16(const uint8_t *w, __m256 *a, __m256 *b) {
     *b = _mm256_cvtph_ps(_mm256_extracti128_si256(h, 1));
 }
 
-static float dot_avx2(int64_t n, const float *a, const float *b) {
-    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        lo = _mm256_add_ps(lo, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
-        hi = _mm256_add_ps(hi, _mm256_mul_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8)));
-    }
-    if (i == n) return aria_tree16(lo, hi);
-    float acc[ARIA_LANES];
-    spill16(lo, hi, acc);
-    for (; i < n; i++) acc[i % ARIA_LANES] += a[i] * b[i];
-    return aria_reduce16(acc);
-}
-
 static float sum_avx2(int64_t n, const float *x) {
     __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
     int64_t i = 0;
@@ -125,15 +111,6 @@ static void round_i8_avx2(int64_t n, const float *x, float s, int8_t *q, int32_t
         for (int k = 0; k < 128; k++) t += q[g * 128 + k];
         sums[g] = t;
     }
-}
-
-static void axpy_avx2(int64_t n, float a, const float *x, float *y) {
-    const __m256 va = _mm256_set1_ps(a);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i),
-                                              _mm256_mul_ps(va, _mm256_loadu_ps(x + i))));
-    for (; i < n; i++) y[i] += a * x[i];
 }
 
 /* F16 row dot; pf (may be NULL) is the next row, prefetched while this one is read: the
@@ -250,5 +227,5 @@ static float dot_f16_avx2(int64_t n, const void *w, const float *x) {
 }
 
 const aria_vec_ops aria_vec_avx2 = {
-    dot_avx2,     sum_avx2,         sumsq_avx2,       amax_avx2,    round_i8_avx2, axpy_avx2,
-    dot_f16_avx2, aria_to_f16_avx2, aria_attn_scores_avx2, aria_attn_mix_avx2, aria_exp_sub_avx2};
+    sum_avx2,         sumsq_avx2,            amax_avx2,          round_i8_avx2,    dot_f16_avx2,
+    aria_to_f16_avx2, aria_attn_scores_avx2, aria_attn_mix_avx2, aria_exp_sub_avx2};
